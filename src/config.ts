@@ -1,0 +1,126 @@
+// Every setting the service reads, taken from the environment once, validated and typed.
+// A bad value throws a ConfigError naming the variable, and main.ts stops the start with it.
+
+export type Backend = "gemini" | "vertex" | "emulator";
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly backend: Backend;
+  /** The upstream key; undefined only for the emulator backend. Never logged, never returned. */
+  readonly apiKey: string | undefined;
+  /** The SDK's httpOptions.baseUrl; undefined means Google's own endpoint. */
+  readonly baseUrl: string | undefined;
+  /** Vertex AI only: the Google Cloud project and location. */
+  readonly vertexProject: string | undefined;
+  readonly vertexLocation: string | undefined;
+  readonly logLevel: LogLevel;
+  readonly production: boolean;
+  /** Pause between chunks of the in-process emulator, so a demo stream is visibly a stream. */
+  readonly emulatorChunkDelayMs: number;
+  /** Why the emulator was chosen, when it was chosen by default: main.ts says so loudly. */
+  readonly emulatorReason: string | undefined;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof logLevels)[number];
+const backends: readonly Backend[] = ["gemini", "vertex", "emulator"];
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function loadConfig(env: Env = process.env): Config {
+  const production = env["NODE_ENV"] === "production";
+  const apiKey = nonEmpty(env, "GEMINI_API_KEY") ?? nonEmpty(env, "GOOGLE_API_KEY");
+  const explicitBackend = oneOf(env, "GEMINI_BACKEND", backends);
+  const vertexProject = nonEmpty(env, "GOOGLE_CLOUD_PROJECT");
+  const vertexLocation = nonEmpty(env, "GOOGLE_CLOUD_LOCATION");
+
+  let backend: Backend;
+  let emulatorReason: string | undefined;
+  if (explicitBackend !== undefined) {
+    backend = explicitBackend;
+  } else if (apiKey !== undefined) {
+    backend = "gemini";
+  } else if (production) {
+    throw new ConfigError(
+      "GEMINI_API_KEY is not set and NODE_ENV=production: refusing to start on the built-in emulator " +
+        "(set GEMINI_API_KEY, or GEMINI_BACKEND=emulator to mean it)",
+    );
+  } else {
+    backend = "emulator";
+    emulatorReason = "GEMINI_API_KEY is not set";
+  }
+
+  if (backend === "gemini" && apiKey === undefined) {
+    throw new ConfigError("GEMINI_BACKEND=gemini needs GEMINI_API_KEY (or GOOGLE_API_KEY)");
+  }
+  if (backend === "vertex" && apiKey === undefined && (vertexProject === undefined || vertexLocation === undefined)) {
+    throw new ConfigError(
+      "GEMINI_BACKEND=vertex needs GOOGLE_CLOUD_PROJECT and GOOGLE_CLOUD_LOCATION (or an express-mode GEMINI_API_KEY)",
+    );
+  }
+
+  return {
+    host: nonEmpty(env, "HOST") ?? "0.0.0.0",
+    port: integer(env, "PORT", 8080, 0, 65535),
+    backend,
+    apiKey: backend === "emulator" ? undefined : apiKey,
+    baseUrl: backend === "emulator" ? undefined : url(env, "GEMINI_BASE_URL"),
+    vertexProject,
+    vertexLocation,
+    logLevel: oneOf(env, "LOG_LEVEL", logLevels) ?? "info",
+    production,
+    emulatorChunkDelayMs: integer(env, "EMULATOR_CHUNK_DELAY_MS", 0, 0, 60_000),
+    emulatorReason,
+  };
+}
+
+/** The settings as they may be logged: secrets reduced to whether they are set. */
+export function describeConfig(config: Config): Record<string, unknown> {
+  const { apiKey, ...rest } = config;
+  return { ...rest, apiKey: apiKey === undefined ? "(unset)" : "(set)" };
+}
+
+function nonEmpty(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === "" ? undefined : value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[]): T | undefined {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined) return undefined;
+  const match = allowed.find((value) => value === raw);
+  if (match === undefined) {
+    throw new ConfigError(`${name} must be one of ${allowed.join(", ")}, got "${raw}"`);
+  }
+  return match;
+}
+
+function url(env: Env, name: string): string | undefined {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be an absolute http(s) URL, got "${raw}"`);
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    throw new ConfigError(`${name} must be an absolute http(s) URL, got "${raw}"`);
+  }
+  return raw;
+}

@@ -1,0 +1,96 @@
+// One cleartext port for HTTP/2 (gRPC, Connect, gRPC-Web) and HTTP/1.1 (Connect, gRPC-Web, curl).
+// Node's `allowHTTP1` only works behind TLS (it needs ALPN), so each new connection is sorted by
+// its first bytes: the HTTP/2 client preface goes to the http2 server, anything else to http.
+
+import * as http from "node:http";
+import * as http2 from "node:http2";
+import * as net from "node:net";
+import type { AddressInfo } from "node:net";
+
+type RequestHandler = (
+  req: http.IncomingMessage | http2.Http2ServerRequest,
+  res: http.ServerResponse | http2.Http2ServerResponse,
+) => void;
+
+const http2Preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
+
+export interface CleartextListener {
+  listen(port: number, host: string): Promise<AddressInfo>;
+  /** Stops taking connections and asks every open one to finish (GOAWAY, close when idle). */
+  drain(): void;
+  /** Cuts whatever is still open. */
+  destroy(): void;
+  /** Resolves once drained or destroyed and no connection is left. */
+  readonly closed: Promise<void>;
+}
+
+export function createCleartextListener(handler: RequestHandler): CleartextListener {
+  const h1 = http.createServer(handler);
+  const h2 = http2.createServer(handler);
+  const sessions = new Set<http2.ServerHttp2Session>();
+  const sockets = new Set<net.Socket>();
+  let draining = false;
+
+  h2.on("session", (session) => {
+    sessions.add(session);
+    session.on("close", () => sessions.delete(session));
+    // A session error is one connection's problem; without a listener it would crash the process.
+    session.on("error", () => session.destroy());
+    if (draining) session.close();
+  });
+
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => socket.destroy());
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 30_000);
+    let received: Buffer = Buffer.alloc(0);
+    const sort = (data: Buffer) => {
+      received = received.length === 0 ? data : Buffer.concat([received, data]);
+      const compared = Math.min(received.length, http2Preface.length);
+      const isHttp2 = received.subarray(0, compared).equals(http2Preface.subarray(0, compared));
+      if (isHttp2 && received.length < http2Preface.length) return;
+      socket.off("data", sort);
+      socket.pause();
+      socket.unshift(received);
+      if (isHttp2) {
+        // The session reads what was unshifted by itself; resuming here would lose the preface.
+        h2.emit("connection", socket);
+      } else {
+        h1.emit("connection", socket);
+        socket.resume();
+      }
+    };
+    socket.on("data", sort);
+  });
+
+  // net.Server emits "close" only after its last connection ended, handed-off ones included.
+  const closed = new Promise<void>((resolve) => server.on("close", resolve));
+
+  return {
+    listen(port, host) {
+      return new Promise((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(port, host, () => {
+          server.off("error", reject);
+          resolve(server.address() as AddressInfo);
+        });
+      });
+    },
+    drain() {
+      draining = true;
+      server.close();
+      for (const session of sessions) session.close();
+      h1.closeIdleConnections();
+      // HTTP/1.1 connections that are busy now close once their response is done.
+      h1.on("request", (_req, res: http.ServerResponse) => res.shouldKeepAlive = false);
+    },
+    destroy() {
+      server.close();
+      for (const session of sessions) session.destroy();
+      for (const socket of sockets) socket.destroy();
+    },
+    closed,
+  };
+}

@@ -1,0 +1,57 @@
+// Process entry: config -> upstream -> server -> listen -> signals. Nothing else.
+
+import { ConfigError, describeConfig, loadConfig } from "./config.ts";
+import type { Config } from "./config.ts";
+import { startEmulator } from "./emulator/server.ts";
+import { createLogger } from "./ops/logger.ts";
+import { createGateway } from "./server.ts";
+import { createGenaiUpstream } from "./upstream/genai.ts";
+
+const shutdownGraceMs = 10_000;
+
+let config: Config;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`gemini-connect: bad setting: ${error.message}\n`);
+  process.exit(2);
+}
+
+const logger = createLogger(config.logLevel);
+const emulator =
+  config.backend === "emulator"
+    ? await startEmulator({ host: "127.0.0.1", port: 0, chunkDelayMs: config.emulatorChunkDelayMs })
+    : undefined;
+if (emulator !== undefined) {
+  logger.warn(
+    { emulator: emulator.url, reason: config.emulatorReason ?? "GEMINI_BACKEND=emulator" },
+    "NOT CALLING GEMINI: answers come from the built-in emulator, which echoes the prompt. Set GEMINI_API_KEY to use Gemini.",
+  );
+}
+
+const upstream = createGenaiUpstream(
+  emulator === undefined
+    ? config
+    : { backend: "gemini", apiKey: "emulator-key", baseUrl: emulator.url },
+);
+const gateway = createGateway({ upstream, logger });
+const address = await gateway.start(config.port, config.host);
+logger.info({ address: `${address.address}:${address.port}`, settings: describeConfig(config) }, "gemini-connect listening");
+
+let stopping = false;
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, graceMs: shutdownGraceMs }, "draining");
+    void gateway
+      .stop(shutdownGraceMs)
+      .then(() => emulator?.close())
+      .then(() => {
+        logger.info("stopped");
+        logger.flush();
+        process.exit(0);
+      });
+  });
+}

@@ -1,0 +1,22 @@
+// The process logger. Secrets are redacted by path, so a header or setting that carries one
+// cannot reach a log line even when a whole object is logged.
+
+import { pino } from "pino";
+import type { Logger } from "pino";
+import type { LogLevel } from "../config.ts";
+
+export type { Logger };
+
+const redactedPaths = [
+  "apiKey",
+  "*.apiKey",
+  "headers.authorization",
+  'headers["x-goog-api-key"]',
+  'headers["x-api-key"]',
+  "headers.cookie",
+];
+
+export function createLogger(level: LogLevel, destination?: pino.DestinationStream): Logger {
+  const options = { level, redact: { paths: redactedPaths, censor: "[redacted]" } };
+  return destination === undefined ? pino(options) : pino(options, destination);
+}

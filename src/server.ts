@@ -1,0 +1,53 @@
+// Builds the gateway: routes, interceptors and the one cleartext port. Listens only when asked,
+// so tests start it on port 0 and main.ts on the configured one.
+
+import { Code, ConnectError } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { AddressInfo } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import { GenerativeService } from "../gen/ts/geminiconnect/v1/generative_service_pb.ts";
+import { createGenerativeService } from "./generative/service.ts";
+import { createCleartextListener } from "./listener.ts";
+import type { Logger } from "./ops/logger.ts";
+import { rpcLogInterceptor } from "./ops/rpc-log.ts";
+import type { Upstream } from "./upstream/upstream.ts";
+
+export interface GatewayOptions {
+  readonly upstream: Upstream;
+  readonly logger: Logger;
+}
+
+export interface Gateway {
+  start(port: number, host: string): Promise<AddressInfo>;
+  /**
+   * Stops taking new connections and lets in-flight RPCs finish for `graceMs`; RPCs still running
+   * then end with Unavailable (retryable), never with a silent cut.
+   */
+  stop(graceMs: number): Promise<void>;
+}
+
+// After the grace period, how long ended RPCs get to write their Unavailable before sockets close.
+const errorFlushMs = 500;
+
+export function createGateway(options: GatewayOptions): Gateway {
+  const shutdown = new AbortController();
+  const handler = connectNodeAdapter({
+    routes: (router) => router.service(GenerativeService, createGenerativeService(options.upstream)),
+    interceptors: [rpcLogInterceptor(options.logger)],
+    shutdownSignal: shutdown.signal,
+  });
+  const listener = createCleartextListener(handler);
+
+  return {
+    start: (port, host) => listener.listen(port, host),
+    async stop(graceMs) {
+      listener.drain();
+      const drained = await Promise.race([listener.closed.then(() => true), sleep(graceMs, false)]);
+      if (drained) return;
+      shutdown.abort(new ConnectError("server shutting down", Code.Unavailable));
+      if (await Promise.race([listener.closed.then(() => true), sleep(errorFlushMs, false)])) return;
+      listener.destroy();
+      await listener.closed;
+    },
+  };
+}

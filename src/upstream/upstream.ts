@@ -1,0 +1,55 @@
+// The one small interface the handlers use to reach Gemini. It speaks Gemini REST JSON on both
+// sides (request bodies in, GenerateContentResponse chunks out), so the handlers never see the
+// SDK and the SDK wrapper never sees Connect.
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObject;
+export type JsonObject = { [key: string]: JsonValue };
+
+export interface UpstreamCall {
+  /** `models/{id}` or a bare model id, as Gemini accepts it. */
+  readonly model: string;
+  /** The REST request body without `model` (it goes in the URL). */
+  readonly body: JsonObject;
+  /** Aborting it aborts the upstream HTTP request at once. */
+  readonly signal: AbortSignal;
+}
+
+export interface Upstream {
+  /** Resolves when Gemini accepted the request (HTTP errors reject here); chunks arrive as Gemini sends them. */
+  streamGenerateContent(call: UpstreamCall): Promise<AsyncIterable<JsonObject>>;
+  generateContent(call: UpstreamCall): Promise<JsonObject>;
+  countTokens(call: UpstreamCall): Promise<JsonObject>;
+}
+
+/**
+ * How an upstream call failed:
+ * - `status`: Gemini answered with an error (an HTTP status, or an error object inside the stream);
+ * - `network`: no connection, or the connection broke (refused, reset, cut mid-stream);
+ * - `malformed`: Gemini sent data that does not parse;
+ * - `rejected`: the SDK refused the request before sending it;
+ * - `aborted`: the call's own signal fired.
+ */
+export type UpstreamFailure = "status" | "network" | "malformed" | "rejected" | "aborted";
+
+/** The `error` object of a google.rpc.Status body as Gemini sends it. */
+export interface GoogleRpcStatus {
+  readonly code: number;
+  readonly message: string;
+  /** The google.rpc.Code name, e.g. `RESOURCE_EXHAUSTED`; absent when Gemini sent none. */
+  readonly status: string | undefined;
+  /** The typed details, as JSON with their `@type`. */
+  readonly details: readonly JsonObject[];
+}
+
+export class UpstreamError extends Error {
+  override name = "UpstreamError";
+  readonly failure: UpstreamFailure;
+  /** Set when `failure` is `status`. */
+  readonly rpcStatus: GoogleRpcStatus | undefined;
+
+  constructor(failure: UpstreamFailure, message: string, rpcStatus?: GoogleRpcStatus, cause?: unknown) {
+    super(message, { cause });
+    this.failure = failure;
+    this.rpcStatus = rpcStatus;
+  }
+}

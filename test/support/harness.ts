@@ -1,0 +1,82 @@
+// A real gateway on a real port, its upstream the real SDK talking to a real emulator, and
+// clients for each protocol: what every integration suite starts from.
+
+import { createClient } from "@connectrpc/connect";
+import type { Client, Transport } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { Writable } from "node:stream";
+import { GenerativeService } from "../../gen/ts/geminiconnect/v1/generative_service_pb.ts";
+import { startEmulator } from "../../src/emulator/server.ts";
+import type { Emulator, EmulatorOptions } from "../../src/emulator/server.ts";
+import { createLogger } from "../../src/ops/logger.ts";
+import { createGateway } from "../../src/server.ts";
+import type { Gateway } from "../../src/server.ts";
+import { createGenaiUpstream } from "../../src/upstream/genai.ts";
+
+export const upstreamKey = "upstream-test-key-6f1c";
+
+export type GenerativeClient = Client<typeof GenerativeService>;
+
+export interface Harness {
+  readonly emulator: Emulator;
+  readonly gateway: Gateway;
+  readonly baseUrl: string;
+  /** Every log line the gateway wrote, parsed. */
+  readonly logs: Record<string, unknown>[];
+  client(protocol: Protocol): GenerativeClient;
+  close(): Promise<void>;
+}
+
+export const protocols = ["connect-h1", "connect-h2", "grpc", "grpc-web-h1", "grpc-web-h2"] as const;
+export type Protocol = (typeof protocols)[number];
+
+export async function startHarness(emulatorOptions: EmulatorOptions = {}): Promise<Harness> {
+  const emulator = await startEmulator({ apiKey: upstreamKey, ...emulatorOptions });
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(line: Buffer, _encoding, done) {
+      logs.push(JSON.parse(line.toString()) as Record<string, unknown>);
+      done();
+    },
+  });
+  const logger = createLogger("debug", sink);
+  const upstream = createGenaiUpstream({ backend: "gemini", apiKey: upstreamKey, baseUrl: emulator.url });
+  const gateway = createGateway({ upstream, logger });
+  const address = await gateway.start(0, "127.0.0.1");
+  const baseUrl = `http://127.0.0.1:${address.port}`;
+  return {
+    emulator,
+    gateway,
+    baseUrl,
+    logs,
+    client: (protocol) => createClient(GenerativeService, transportFor(protocol, baseUrl)),
+    async close() {
+      await gateway.stop(1000);
+      await emulator.close();
+    },
+  };
+}
+
+export function transportFor(protocol: Protocol, baseUrl: string): Transport {
+  switch (protocol) {
+    case "connect-h1":
+      return createConnectTransport({ baseUrl, httpVersion: "1.1" });
+    case "connect-h2":
+      return createConnectTransport({ baseUrl, httpVersion: "2" });
+    case "grpc":
+      return createGrpcTransport({ baseUrl });
+    case "grpc-web-h1":
+      return createGrpcWebTransport({ baseUrl, httpVersion: "1.1" });
+    case "grpc-web-h2":
+      return createGrpcWebTransport({ baseUrl, httpVersion: "2" });
+  }
+}
+
+/** Waits until `condition` holds, failing after `timeoutMs`: for effects that land asynchronously. */
+export async function eventually(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
