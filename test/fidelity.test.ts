@@ -27,7 +27,7 @@ const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
 
 // A request as Gemini's REST reference writes it. Floats are chosen exact in float32, since
 // float fields travel as float32 on the binary wire, as in Google's own proto.
-const richRequest = {
+const richRequest: JsonObject = {
   contents: [
     {
       role: "user",

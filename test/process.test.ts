@@ -93,7 +93,7 @@ describe("npm start", () => {
     }
   });
 
-  it.each([
+  it.each<{ env: Record<string, string>; names: string }>([
     { env: { NODE_ENV: "production" }, names: "GEMINI_API_KEY" },
     { env: { PORT: "eighty" }, names: "PORT" },
     { env: { GEMINI_BACKEND: "openai" }, names: "GEMINI_BACKEND" },
