@@ -1,11 +1,20 @@
 // The emulator's HTTP server: routing, key check, request recording, script queue, lifecycle.
 import { createServer } from "node:http";
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
-import { errorBody, generateRequestProblem, invalidApiKey, invalidJson, missingApiKey, notFound, unsupportedAlt } from "./errors.ts";
+import {
+  errorBody,
+  generateRequestProblem,
+  invalidApiKey,
+  invalidJson,
+  missingApiKey,
+  notFound,
+  unsupportedAlt,
+} from "./errors.ts";
 import type { HttpError } from "./errors.ts";
 import { countTokensResponse, isRecord, planEcho, streamChunks, unaryResponse } from "./responses.ts";
 import type { Chunking, EchoPlan } from "./responses.ts";
 import { parseRoute } from "./route.ts";
+import type { Route } from "./route.ts";
 import { playStream, untilAborted } from "./sse.ts";
 import type { StreamTarget } from "./sse.ts";
 import type { Emulator, EmulatorOptions, EmulatorScript, RecordedRequest } from "./types.ts";
@@ -44,20 +53,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }
     const raw = await readBody(req);
     if (raw === undefined) return; // the client left while sending
-    const rejection = keyProblem(options.apiKey, req.headers, route.query);
-    if (rejection !== undefined) return sendError(res, rejection);
-    let body: unknown;
-    try {
-      body = JSON.parse(raw);
-    } catch (error) {
-      return sendError(res, invalidJson(error instanceof Error ? error.message : String(error)));
-    }
-    if (!isRecord(body)) return sendError(res, invalidJson('Unknown name "": Root element must be a message.'));
-    if (route.method === "streamGenerateContent" && route.query.get("alt") !== "sse") return sendError(res, unsupportedAlt());
-    if (route.method !== "countTokens") {
-      const problem = generateRequestProblem(body);
-      if (problem !== undefined) return sendError(res, problem);
-    }
+    const admitted = admit(route, req.headers, raw, options.apiKey);
+    if ("httpStatus" in admitted) return sendError(res, admitted);
+    const body = admitted.body;
     requests.push({ method: route.method, model: route.model, apiVersion: route.apiVersion, headers: req.headers, body });
     const script = scripts.shift();
     const target: StreamTarget = { res, signal, onChunk: () => chunksSent++ };
@@ -151,6 +149,30 @@ async function answerUnary(target: StreamTarget, script: EmulatorScript | undefi
     case "stall":
       return untilAborted(target.signal);
   }
+}
+
+/** The checks Google makes before a request reaches the model, in Google's order: key, JSON, fields. */
+function admit(
+  route: Route,
+  headers: IncomingHttpHeaders,
+  raw: string,
+  apiKey: string | undefined,
+): HttpError | { readonly body: Record<string, unknown> } {
+  const rejection = keyProblem(apiKey, headers, route.query);
+  if (rejection !== undefined) return rejection;
+  let body: unknown;
+  try {
+    body = JSON.parse(raw);
+  } catch (error) {
+    return invalidJson(error instanceof Error ? error.message : String(error));
+  }
+  if (!isRecord(body)) return invalidJson('Unknown name "": Root element must be a message.');
+  if (route.method === "streamGenerateContent" && route.query.get("alt") !== "sse") return unsupportedAlt();
+  if (route.method !== "countTokens") {
+    const problem = generateRequestProblem(body);
+    if (problem !== undefined) return problem;
+  }
+  return { body };
 }
 
 function keyProblem(apiKey: string | undefined, headers: IncomingHttpHeaders, query: URLSearchParams): HttpError | undefined {
