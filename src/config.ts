@@ -1,6 +1,8 @@
 // Every setting the service reads, taken from the environment once, validated and typed.
 // A bad value throws a ConfigError naming the variable, and main.ts stops the start with it.
 
+import type { CallPolicy } from "./generative/policy.ts";
+
 export type Backend = "gemini" | "vertex" | "emulator";
 
 export interface Config {
@@ -16,6 +18,12 @@ export interface Config {
   readonly vertexLocation: string | undefined;
   readonly logLevel: LogLevel;
   readonly production: boolean;
+  /** Timeouts and retries of every upstream call. */
+  readonly callPolicy: CallPolicy;
+  /** The largest request message accepted (ResourceExhausted above it). */
+  readonly maxRequestBytes: number;
+  /** On SIGTERM, how long in-flight RPCs may run before they end with Unavailable. */
+  readonly shutdownGraceMs: number;
   /** Pause between chunks of the in-process emulator, so a demo stream is visibly a stream. */
   readonly emulatorChunkDelayMs: number;
   /** Why the emulator was chosen, when it was chosen by default: main.ts says so loudly. */
@@ -29,6 +37,7 @@ export class ConfigError extends Error {
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof logLevels)[number];
 const backends: readonly Backend[] = ["gemini", "vertex", "emulator"];
+const day = 86_400_000;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -74,6 +83,19 @@ export function loadConfig(env: Env = process.env): Config {
     vertexLocation,
     logLevel: oneOf(env, "LOG_LEVEL", logLevels) ?? "info",
     production,
+    callPolicy: {
+      firstChunkTimeoutMs: integer(env, "TIMEOUT_FIRST_CHUNK_MS", 180_000, 1, day),
+      idleTimeoutMs: integer(env, "TIMEOUT_IDLE_MS", 60_000, 1, day),
+      totalTimeoutMs: integer(env, "TIMEOUT_TOTAL_MS", 600_000, 1, day),
+      retry: {
+        maxAttempts: integer(env, "RETRY_MAX_ATTEMPTS", 5, 1, 10),
+        initialBackoffMs: integer(env, "RETRY_INITIAL_BACKOFF_MS", 1_000, 0, 60_000),
+        maxBackoffMs: integer(env, "RETRY_MAX_BACKOFF_MS", 10_000, 0, 600_000),
+        backoffMultiplier: decimal(env, "RETRY_BACKOFF_MULTIPLIER", 1.3, 1, 10),
+      },
+    },
+    maxRequestBytes: integer(env, "MAX_REQUEST_BYTES", 20 * 1024 * 1024, 1024, 2 ** 31 - 1),
+    shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 10_000, 0, day),
     emulatorChunkDelayMs: integer(env, "EMULATOR_CHUNK_DELAY_MS", 0, 0, 60_000),
     emulatorReason,
   };
@@ -96,6 +118,16 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function decimal(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a number from ${min} to ${max}, got "${raw}"`);
   }
   return value;
 }

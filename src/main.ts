@@ -7,8 +7,6 @@ import { createLogger } from "./ops/logger.ts";
 import { createGateway } from "./server.ts";
 import { createGenaiUpstream } from "./upstream/genai.ts";
 
-const shutdownGraceMs = 10_000;
-
 let config: Config;
 try {
   config = loadConfig();
@@ -35,7 +33,12 @@ const upstream = createGenaiUpstream(
     ? config
     : { backend: "gemini", apiKey: "emulator-key", baseUrl: emulator.url },
 );
-const gateway = createGateway({ upstream, logger });
+const gateway = createGateway({
+  upstream,
+  logger,
+  callPolicy: config.callPolicy,
+  maxRequestBytes: config.maxRequestBytes,
+});
 const address = await gateway.start(config.port, config.host);
 logger.info({ address: `${address.address}:${address.port}`, settings: describeConfig(config) }, "gemini-connect listening");
 
@@ -44,9 +47,9 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.on(signal, () => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal, graceMs: shutdownGraceMs }, "draining");
+    logger.info({ signal, graceMs: config.shutdownGraceMs }, "draining");
     void gateway
-      .stop(shutdownGraceMs)
+      .stop(config.shutdownGraceMs)
       .then(() => emulator?.close())
       .then(() => {
         logger.info("stopped");

@@ -6,6 +6,7 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { GenerativeService } from "../gen/ts/geminiconnect/v1/generative_service_pb.ts";
+import type { CallPolicy } from "./generative/policy.ts";
 import { createGenerativeService } from "./generative/service.ts";
 import { createCleartextListener } from "./listener.ts";
 import type { Logger } from "./ops/logger.ts";
@@ -15,6 +16,8 @@ import type { Upstream } from "./upstream/upstream.ts";
 export interface GatewayOptions {
   readonly upstream: Upstream;
   readonly logger: Logger;
+  readonly callPolicy: CallPolicy;
+  readonly maxRequestBytes: number;
 }
 
 export interface Gateway {
@@ -32,8 +35,9 @@ const errorFlushMs = 500;
 export function createGateway(options: GatewayOptions): Gateway {
   const shutdown = new AbortController();
   const handler = connectNodeAdapter({
-    routes: (router) => router.service(GenerativeService, createGenerativeService(options.upstream)),
+    routes: (router) => router.service(GenerativeService, createGenerativeService(options.upstream, options.callPolicy)),
     interceptors: [rpcLogInterceptor(options.logger)],
+    readMaxBytes: options.maxRequestBytes,
     shutdownSignal: shutdown.signal,
   });
   const listener = createCleartextListener(handler);

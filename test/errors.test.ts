@@ -6,12 +6,13 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GenerateContentRequestSchema } from "../gen/ts/geminiconnect/v1/generative_service_pb.ts";
 import type { GenerateContentResponse } from "../gen/ts/geminiconnect/v1/generative_service_pb.ts";
-import { eventually, protocols, startHarness } from "./support/harness.ts";
+import { eventually, protocols, startHarness, testCallPolicy } from "./support/harness.ts";
 import type { GenerativeClient, Harness } from "./support/harness.ts";
 
 let harness: Harness;
 beforeAll(async () => {
-  harness = await startHarness();
+  // Retries off: here each scripted failure is the whole story (retries are tested in resilience.test.ts).
+  harness = await startHarness({ callPolicy: { retry: { ...testCallPolicy.retry, maxAttempts: 1 } } });
 });
 afterAll(async () => {
   await harness.close();

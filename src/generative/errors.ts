@@ -1,7 +1,15 @@
 // Every failure of an RPC as a ConnectError with the code a caller can act on (DESIGN §5).
 
+import { createRegistry, fromJson } from "@bufbuild/protobuf";
+import type { DescMessage, JsonObject as ProtoJsonObject, MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { file_google_rpc_error_details } from "../../gen/ts/google/rpc/error_details_pb.ts";
 import { UpstreamError } from "../upstream/upstream.ts";
+import type { GoogleRpcStatus } from "../upstream/upstream.ts";
+
+// The google.rpc detail types Gemini sends (RetryInfo, QuotaFailure, ErrorInfo, BadRequest, Help,
+// LocalizedMessage, ...), so they reach the caller typed, as gRPC and Connect carry them.
+const detailTypes = createRegistry(file_google_rpc_error_details);
 
 // google.rpc.Code names, as Gemini puts them in `error.status`.
 const codeByRpcStatus: Readonly<Record<string, Code>> = {
@@ -49,21 +57,50 @@ export function toConnectError(error: unknown, signal: AbortSignal): ConnectErro
     return new ConnectError("unparseable data from Gemini", Code.Internal, undefined, undefined, error);
   }
   switch (error.failure) {
-    case "status": {
-      const status = error.rpcStatus;
-      const code =
-        (status?.status !== undefined ? codeByRpcStatus[status.status] : undefined) ??
-        codeByHttpStatus[status?.code ?? 0] ??
-        Code.Unknown;
-      return new ConnectError(error.message, code, undefined, undefined, error);
-    }
+    case "status":
+      return new ConnectError(error.message, upstreamCode(error), undefined, detailsOf(error.rpcStatus), error);
     case "network":
       return new ConnectError(`Gemini unreachable: ${error.message}`, Code.Unavailable, undefined, undefined, error);
-    case "malformed":
-      return new ConnectError(error.message, Code.Internal, undefined, undefined, error);
-    case "rejected":
-      return new ConnectError(error.message, Code.InvalidArgument, undefined, undefined, error);
-    case "aborted":
-      return new ConnectError("the upstream request was aborted", Code.Canceled, undefined, undefined, error);
+    default:
+      return new ConnectError(error.message, upstreamCode(error), undefined, undefined, error);
   }
+}
+
+/** The code of an upstream failure: Gemini's status name, else its HTTP status, else by kind. */
+export function upstreamCode(error: UpstreamError): Code {
+  switch (error.failure) {
+    case "status": {
+      const status = error.rpcStatus;
+      return (
+        (status?.status !== undefined ? codeByRpcStatus[status.status] : undefined) ??
+        codeByHttpStatus[status?.code ?? 0] ??
+        Code.Unknown
+      );
+    }
+    case "network":
+      return Code.Unavailable;
+    case "malformed":
+      return Code.Internal;
+    case "rejected":
+      return Code.InvalidArgument;
+    case "aborted":
+      return Code.Canceled;
+  }
+}
+
+type OutgoingDetail = { desc: DescMessage; value: MessageShape<DescMessage> };
+
+/** Gemini's typed details whose type we know; one we cannot read is left out, not guessed at. */
+function detailsOf(status: GoogleRpcStatus | undefined): OutgoingDetail[] {
+  const details: OutgoingDetail[] = [];
+  for (const { "@type": typeUrl, ...fields } of status?.details ?? []) {
+    const desc = typeof typeUrl === "string" ? detailTypes.getMessage(typeUrl.slice(typeUrl.lastIndexOf("/") + 1)) : undefined;
+    if (desc === undefined) continue;
+    try {
+      details.push({ desc, value: fromJson(desc, fields as ProtoJsonObject, { ignoreUnknownFields: true }) });
+    } catch {
+      // Malformed detail: the code and message still tell the caller what happened.
+    }
+  }
+  return details;
 }

@@ -1,7 +1,7 @@
 // geminiconnect.v1.GenerativeService: checks the caller's request, hands it to the upstream as
-// Gemini REST JSON, and forwards every chunk the moment it arrives.
+// Gemini REST JSON under the call policy (timeouts, retries), and forwards every chunk the
+// moment it arrives.
 
-import { Code, ConnectError } from "@connectrpc/connect";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import {
   CountTokensRequestSchema,
@@ -9,89 +9,42 @@ import {
   GenerateContentRequestSchema,
   GenerativeService,
 } from "../../gen/ts/geminiconnect/v1/generative_service_pb.ts";
-import type { GenerateContentRequest, GenerateContentResponse } from "../../gen/ts/geminiconnect/v1/generative_service_pb.ts";
-import type { JsonObject, Upstream, UpstreamCall } from "../upstream/upstream.ts";
+import type { GenerateContentResponse } from "../../gen/ts/geminiconnect/v1/generative_service_pb.ts";
+import type { Upstream } from "../upstream/upstream.ts";
 import { rpcSummaryKey } from "../ops/rpc-log.ts";
 import { chunkFromRest, countTokensFromRest, toRestBody } from "./convert.ts";
-import { toConnectError } from "./errors.ts";
+import { streamWithPolicy, unaryWithPolicy } from "./policy.ts";
+import type { CallPolicy, RpcHandle } from "./policy.ts";
+import { checkCountTokensRequest, checkGenerateRequest } from "./validate.ts";
 
-export function createGenerativeService(upstream: Upstream): ServiceImpl<typeof GenerativeService> {
+export function createGenerativeService(upstream: Upstream, policy: CallPolicy): ServiceImpl<typeof GenerativeService> {
   return {
     async *streamGenerateContent(request, ctx) {
-      const summary = ctx.values.get(rpcSummaryKey);
-      const call = generateCall(request, ctx);
-      let chunks: AsyncIterable<JsonObject>;
-      try {
-        chunks = await upstream.streamGenerateContent(call);
-      } catch (error) {
-        throw toConnectError(error, ctx.signal);
+      const rpc = rpcHandle(ctx, checkGenerateRequest(request));
+      const body = toRestBody(GenerateContentRequestSchema, request);
+      for await (const chunk of streamWithPolicy(upstream, { model: request.model, body }, rpc, policy)) {
+        yield chunkFromRest(chunk, rpc.summary);
       }
-      try {
-        for await (const chunk of chunks) {
-          yield chunkFromRest(chunk, summary);
-        }
-      } catch (error) {
-        throw toConnectError(error, ctx.signal);
-      }
-      // The upstream may end quietly when our own signal fired; that is no complete answer.
-      ctx.signal.throwIfAborted();
     },
 
     async generateContent(request, ctx): Promise<GenerateContentResponse> {
-      const summary = ctx.values.get(rpcSummaryKey);
-      try {
-        return chunkFromRest(await upstream.generateContent(generateCall(request, ctx)), summary);
-      } catch (error) {
-        throw toConnectError(error, ctx.signal);
-      }
+      const rpc = rpcHandle(ctx, checkGenerateRequest(request));
+      const body = toRestBody(GenerateContentRequestSchema, request);
+      const json = await unaryWithPolicy(rpc, policy, (signal) => upstream.generateContent({ model: request.model, body, signal }));
+      return chunkFromRest(json, rpc.summary);
     },
 
     async countTokens(request, ctx) {
-      const model = checkModel(request.model, "model");
-      const summary = ctx.values.get(rpcSummaryKey);
-      if (summary !== undefined) summary.model = model;
-      const nested = request.generateContentRequest;
-      if (request.contents.length === 0 && nested === undefined) {
-        throw new ConnectError("contents: set contents or generate_content_request", Code.InvalidArgument);
-      }
-      if (nested !== undefined) checkGenerateRequest(nested, "generate_content_request.");
-      try {
-        const body = toRestBody(CountTokensRequestSchema, request);
-        const json = await upstream.countTokens({ model, body, signal: ctx.signal });
-        return countTokensFromRest(CountTokensResponseSchema, json);
-      } catch (error) {
-        throw toConnectError(error, ctx.signal);
-      }
+      const rpc = rpcHandle(ctx, checkCountTokensRequest(request));
+      const body = toRestBody(CountTokensRequestSchema, request);
+      const json = await unaryWithPolicy(rpc, policy, (signal) => upstream.countTokens({ model: request.model, body, signal }));
+      return countTokensFromRest(CountTokensResponseSchema, json);
     },
   };
 }
 
-function generateCall(request: GenerateContentRequest, ctx: HandlerContext): UpstreamCall {
-  const model = checkGenerateRequest(request, "");
+function rpcHandle(ctx: HandlerContext, model: string): RpcHandle {
   const summary = ctx.values.get(rpcSummaryKey);
   if (summary !== undefined) summary.model = model;
-  return { model, body: toRestBody(GenerateContentRequestSchema, request), signal: ctx.signal };
-}
-
-/** Caller mistakes, caught before any upstream call; `prefix` names where the request sits. */
-function checkGenerateRequest(request: GenerateContentRequest, prefix: string): string {
-  const model = checkModel(request.model, `${prefix}model`);
-  if (request.contents.length === 0) {
-    throw new ConnectError(`${prefix}contents: at least one Content is required`, Code.InvalidArgument);
-  }
-  return model;
-}
-
-// Gemini's own model names: `models/{id}`, `tunedModels/{id}`, or a bare id the SDK prefixes.
-const modelName = /^(?:(?:models|tunedModels)\/)?[A-Za-z0-9][A-Za-z0-9._-]*$/;
-
-function checkModel(model: string, field: string): string {
-  if (model === "") throw new ConnectError(`${field}: required, e.g. "models/gemini-2.5-flash"`, Code.InvalidArgument);
-  if (!modelName.test(model) || model.includes("..")) {
-    throw new ConnectError(
-      `${field}: "${model.slice(0, 100)}" is not a model name like "models/gemini-2.5-flash"`,
-      Code.InvalidArgument,
-    );
-  }
-  return model;
+  return { signal: ctx.signal, timeoutMs: () => ctx.timeoutMs(), summary };
 }

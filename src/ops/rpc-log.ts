@@ -12,6 +12,10 @@ export interface RpcSummary {
   chunks: number;
   /** Upstream chunks that carried fields or enum values our proto does not know (API drift). */
   driftedChunks: number;
+  /** Upstream attempts made; more than 1 when retried. 0 when the RPC never reached Gemini. */
+  attempts: number;
+  /** Time from the RPC's start to the first chunk from Gemini. */
+  firstChunkMs: number | undefined;
 }
 
 export const rpcSummaryKey = createContextKey<RpcSummary | undefined>(undefined, {
@@ -23,7 +27,7 @@ const serverFaults: ReadonlySet<Code> = new Set([Code.Internal, Code.Unknown, Co
 
 export function rpcLogInterceptor(logger: Logger): Interceptor {
   return (next) => async (req) => {
-    const summary: RpcSummary = { model: undefined, chunks: 0, driftedChunks: 0 };
+    const summary: RpcSummary = { model: undefined, chunks: 0, driftedChunks: 0, attempts: 0, firstChunkMs: undefined };
     req.contextValues.set(rpcSummaryKey, summary);
     const started = performance.now();
     const method = `${req.service.typeName}/${req.method.name}`;
@@ -35,8 +39,9 @@ export function rpcLogInterceptor(logger: Logger): Interceptor {
         method,
         model: summary.model,
         code,
-        durationMs: Math.round((performance.now() - started) * 1000) / 1000,
-        ...(req.stream ? { chunks: summary.chunks } : {}),
+        durationMs: roundMs(performance.now() - started),
+        attempts: summary.attempts,
+        ...(req.stream ? { chunks: summary.chunks, firstChunkMs: roundMs(summary.firstChunkMs) } : {}),
         ...(summary.driftedChunks > 0 ? { driftedChunks: summary.driftedChunks } : {}),
         ...(connectError === undefined ? {} : { error: connectError.rawMessage }),
       };
@@ -82,4 +87,8 @@ async function* watchStream<T>(
     // Neither completed nor failed: the caller stopped reading (cancel, deadline, disconnect).
     finish(outcome === undefined ? (signal.reason ?? new ConnectError("caller went away", Code.Canceled)) : outcome.error);
   }
+}
+
+function roundMs(ms: number | undefined): number | undefined {
+  return ms === undefined ? undefined : Math.round(ms * 1000) / 1000;
 }

@@ -11,6 +11,7 @@ import type { Emulator, EmulatorOptions } from "../../src/emulator/server.ts";
 import { createLogger } from "../../src/ops/logger.ts";
 import { createGateway } from "../../src/server.ts";
 import type { Gateway } from "../../src/server.ts";
+import type { CallPolicy } from "../../src/generative/policy.ts";
 import { createGenaiUpstream } from "../../src/upstream/genai.ts";
 
 export const upstreamKey = "upstream-test-key-6f1c";
@@ -30,7 +31,22 @@ export interface Harness {
 export const protocols = ["connect-h1", "connect-h2", "grpc", "grpc-web-h1", "grpc-web-h2"] as const;
 export type Protocol = (typeof protocols)[number];
 
-export async function startHarness(emulatorOptions: EmulatorOptions = {}): Promise<Harness> {
+/** Short enough for tests to see every timeout and retry fire. */
+export const testCallPolicy: CallPolicy = {
+  firstChunkTimeoutMs: 10_000,
+  idleTimeoutMs: 10_000,
+  totalTimeoutMs: 30_000,
+  retry: { maxAttempts: 3, initialBackoffMs: 20, maxBackoffMs: 50, backoffMultiplier: 1.3 },
+};
+
+export interface HarnessOptions {
+  readonly emulator?: EmulatorOptions;
+  readonly callPolicy?: Partial<CallPolicy>;
+  readonly maxRequestBytes?: number;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const emulatorOptions = options.emulator ?? {};
   const emulator = await startEmulator({ apiKey: upstreamKey, ...emulatorOptions });
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
@@ -41,7 +57,12 @@ export async function startHarness(emulatorOptions: EmulatorOptions = {}): Promi
   });
   const logger = createLogger("debug", sink);
   const upstream = createGenaiUpstream({ backend: "gemini", apiKey: upstreamKey, baseUrl: emulator.url });
-  const gateway = createGateway({ upstream, logger });
+  const gateway = createGateway({
+    upstream,
+    logger,
+    callPolicy: { ...testCallPolicy, ...options.callPolicy },
+    maxRequestBytes: options.maxRequestBytes ?? 20 * 1024 * 1024,
+  });
   const address = await gateway.start(0, "127.0.0.1");
   const baseUrl = `http://127.0.0.1:${address.port}`;
   return {

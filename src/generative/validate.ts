@@ -1,0 +1,51 @@
+// Caller mistakes, caught before any upstream call: InvalidArgument naming the field, in the
+// request's own (proto) field names.
+
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { Content } from "../../gen/ts/geminiconnect/v1/content_pb.ts";
+import type { CountTokensRequest, GenerateContentRequest } from "../../gen/ts/geminiconnect/v1/generative_service_pb.ts";
+
+/** Returns the model, for the RPC's log line. */
+export function checkGenerateRequest(request: GenerateContentRequest, prefix = ""): string {
+  checkModel(request.model, `${prefix}model`);
+  if (request.contents.length === 0) invalid(`${prefix}contents`, "at least one Content is required");
+  checkContents(request.contents, `${prefix}contents`);
+  if (request.systemInstruction !== undefined) checkContents([request.systemInstruction], `${prefix}system_instruction`);
+  return request.model;
+}
+
+export function checkCountTokensRequest(request: CountTokensRequest): string {
+  checkModel(request.model, "model");
+  const nested = request.generateContentRequest;
+  if (request.contents.length === 0 && nested === undefined) {
+    invalid("contents", "set contents or generate_content_request");
+  }
+  checkContents(request.contents, "contents");
+  if (nested !== undefined) checkGenerateRequest(nested, "generate_content_request.");
+  return request.model;
+}
+
+// Gemini's own model names: `models/{id}`, `tunedModels/{id}`, or a bare id the SDK prefixes.
+const modelName = /^(?:(?:models|tunedModels)\/)?[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+function checkModel(model: string, field: string): void {
+  if (model === "") invalid(field, 'required, e.g. "models/gemini-2.5-flash"');
+  if (!modelName.test(model) || model.includes("..")) {
+    invalid(field, `"${model.slice(0, 100)}" is not a model name like "models/gemini-2.5-flash"`);
+  }
+}
+
+function checkContents(contents: readonly Content[], field: string): void {
+  contents.forEach((content, i) => {
+    if (content.parts.length === 0) invalid(`${field}[${i}].parts`, "at least one Part is required");
+    content.parts.forEach((part, j) => {
+      if (part.data.case === undefined) {
+        invalid(`${field}[${i}].parts[${j}]`, "a Part needs data: text, inline_data, file_data, function_call, ...");
+      }
+    });
+  });
+}
+
+function invalid(field: string, problem: string): never {
+  throw new ConnectError(`${field}: ${problem}`, Code.InvalidArgument);
+}

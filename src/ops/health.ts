@@ -1,0 +1,173 @@
+// grpc.health.v1.Health (Check, List, Watch) and the plain-HTTP probes for load balancers that
+// cannot speak gRPC (GET /readyz, GET /healthz), over one set of statuses that the gateway flips
+// to NOT_SERVING, for good, when it starts draining.
+
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { ConnectRouter, HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import type { ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
+import { EventEmitter } from "node:events";
+import { Health, HealthCheckResponse_ServingStatus } from "../../gen/ts/grpc/health/v1/health_pb.ts";
+import type { HealthCheckResponse } from "../../gen/ts/grpc/health/v1/health_pb.ts";
+
+export const ServingStatus = HealthCheckResponse_ServingStatus;
+export type ServingStatus = HealthCheckResponse_ServingStatus;
+
+/** The health service answers List with at most this many services (the protocol's limit). */
+const listLimit = 100;
+
+export interface HealthStatus {
+  /** One service's status; "" is the server as a whole. Undefined for a service never set. */
+  get(service: string): ServingStatus | undefined;
+  /** Sets one service's status and tells its watchers. Ignored once draining. */
+  set(service: string, status: ServingStatus): void;
+  /** Every service known so far, "" included, with its status. */
+  all(): ReadonlyMap<string, ServingStatus>;
+  /** Marks every service NOT_SERVING for good and tells every watcher: the first step of stop(). */
+  drain(): void;
+  readonly draining: boolean;
+  /** Calls `listener` on every change until `signal` aborts. */
+  watch(listener: (service: string, status: ServingStatus) => void, signal: AbortSignal): void;
+}
+
+/** Statuses that start with the server as a whole ("") SERVING. */
+export function createHealthStatus(): HealthStatus {
+  const statuses = new Map<string, ServingStatus>([["", ServingStatus.SERVING]]);
+  const changes = new EventEmitter<{ change: [service: string, status: ServingStatus] }>();
+  // Each Watch call listens here; Node's default cap of 10 listeners would only warn.
+  changes.setMaxListeners(0);
+  let draining = false;
+
+  const update = (service: string, status: ServingStatus) => {
+    if (statuses.get(service) === status) return;
+    statuses.set(service, status);
+    changes.emit("change", service, status);
+  };
+
+  return {
+    get: (service) => statuses.get(service),
+    set(service, status) {
+      if (!draining) update(service, status);
+    },
+    all: () => new Map(statuses),
+    drain() {
+      if (draining) return;
+      draining = true;
+      for (const service of statuses.keys()) update(service, ServingStatus.NOT_SERVING);
+    },
+    get draining() {
+      return draining;
+    },
+    watch(listener, signal) {
+      if (signal.aborted) return;
+      changes.on("change", listener);
+      signal.addEventListener("abort", () => changes.off("change", listener), { once: true });
+    },
+  };
+}
+
+/**
+ * Registers grpc.health.v1.Health on the router and marks SERVING every service registered
+ * before it (the Health service itself excepted): register it after the services it reports on.
+ */
+export function registerHealth(router: ConnectRouter, status: HealthStatus): void {
+  for (const { service } of router.handlers) {
+    if (status.get(service.typeName) === undefined) status.set(service.typeName, ServingStatus.SERVING);
+  }
+  router.service(Health, createHealthService(status));
+}
+
+export function createHealthService(status: HealthStatus): ServiceImpl<typeof Health> {
+  return {
+    check(request) {
+      const serving = status.get(request.service);
+      if (serving === undefined) throw new ConnectError(`unknown service "${request.service}"`, Code.NotFound);
+      return { status: serving };
+    },
+
+    list() {
+      const all = status.all();
+      if (all.size > listLimit) {
+        throw new ConnectError(`${all.size} services, more than the ${listLimit} List may return`, Code.ResourceExhausted);
+      }
+      return { statuses: Object.fromEntries([...all].map(([service, serving]) => [service, { status: serving }])) };
+    },
+
+    watch: (request, ctx) => watchStatus(status, request.service, ctx),
+  };
+}
+
+/**
+ * Watch: the current status at once, then each change, driven by events (no polling). Once the
+ * server drains, a watcher gets NOT_SERVING and then Unavailable, so that the call neither holds
+ * the draining connection open nor ends in a way that tells the client not to retry.
+ */
+async function* watchStatus(
+  status: HealthStatus,
+  service: string,
+  ctx: HandlerContext,
+): AsyncGenerator<Partial<HealthCheckResponse>> {
+  const pending: ServingStatus[] = [];
+  let wake: (() => void) | undefined;
+  const done = new AbortController();
+  const signal = AbortSignal.any([ctx.signal, done.signal]);
+  signal.addEventListener("abort", () => wake?.(), { once: true });
+  // Subscribed before the first answer, so no change can fall between the two.
+  status.watch((changed, serving) => {
+    if (changed !== service) return;
+    pending.push(serving);
+    wake?.();
+  }, signal);
+  try {
+    let sent = status.get(service) ?? ServingStatus.SERVICE_UNKNOWN;
+    yield { status: sent };
+    for (;;) {
+      if (sent === ServingStatus.NOT_SERVING && status.draining) {
+        throw new ConnectError("server is shutting down", Code.Unavailable);
+      }
+      while (pending.length === 0) {
+        // A client that left, or the shutdown deadline: end with that reason, never a clean OK.
+        ctx.signal.throwIfAborted();
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+      }
+      const next = pending.shift() as ServingStatus;
+      if (next === sent) continue;
+      sent = next;
+      yield { status: sent };
+    }
+  } finally {
+    done.abort();
+  }
+}
+
+type Fallback = NonNullable<ConnectNodeAdapterOptions["fallback"]>;
+
+/**
+ * Answers what is not an RPC: GET or HEAD /readyz is 200 "ok" while the server as a whole is
+ * SERVING and 503 otherwise (draining included), for load balancers; /healthz is 200 "ok" while
+ * the process answers at all, for liveness. Anything else is 404, as without a fallback.
+ */
+export function createProbeHandler(status: HealthStatus): Fallback {
+  return (req, res) => {
+    const path = req.url?.split("?", 1)[0];
+    const probe = path === "/readyz" || path === "/healthz";
+    if (!probe) {
+      res.writeHead(404);
+      res.end();
+      return;
+    }
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.writeHead(405, { allow: "GET, HEAD" });
+      res.end();
+      return;
+    }
+    const ready = path === "/healthz" || status.get("") === ServingStatus.SERVING;
+    const body = ready ? "ok\n" : status.draining ? "draining\n" : "not serving\n";
+    res.writeHead(ready ? 200 : 503, {
+      "content-type": "text/plain; charset=utf-8",
+      "content-length": Buffer.byteLength(body),
+      "cache-control": "no-store",
+    });
+    res.end(req.method === "HEAD" ? undefined : body);
+  };
+}
