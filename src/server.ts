@@ -9,7 +9,10 @@ import { GenerativeService } from "../gen/ts/geminiconnect/v1/generative_service
 import type { CallPolicy } from "./generative/policy.ts";
 import { createGenerativeService } from "./generative/service.ts";
 import { createCleartextListener } from "./listener.ts";
+import { createHealthStatus, createProbeHandler, registerHealth } from "./ops/health.ts";
+import type { HealthStatus } from "./ops/health.ts";
 import type { Logger } from "./ops/logger.ts";
+import { registerReflection } from "./ops/reflection.ts";
 import { rpcLogInterceptor } from "./ops/rpc-log.ts";
 import type { Upstream } from "./upstream/upstream.ts";
 
@@ -27,6 +30,8 @@ export interface Gateway {
    * then end with Unavailable (retryable), never with a silent cut.
    */
   stop(graceMs: number): Promise<void>;
+  /** What grpc.health.v1 and GET /readyz report; stop() turns it all NOT_SERVING before anything else. */
+  readonly health: HealthStatus;
 }
 
 // After the grace period, how long ended RPCs get to write their Unavailable before sockets close.
@@ -34,8 +39,16 @@ const errorFlushMs = 500;
 
 export function createGateway(options: GatewayOptions): Gateway {
   const shutdown = new AbortController();
+  const health = createHealthStatus();
   const handler = connectNodeAdapter({
-    routes: (router) => router.service(GenerativeService, createGenerativeService(options.upstream, options.callPolicy)),
+    routes: (router) => {
+      router.service(GenerativeService, createGenerativeService(options.upstream, options.callPolicy));
+      // Last: health reports on the services above, reflection describes them all and itself.
+      registerHealth(router, health);
+      registerReflection(router);
+    },
+    // Not an RPC: GET /readyz and /healthz for load balancers, 404 otherwise.
+    fallback: createProbeHandler(health),
     interceptors: [rpcLogInterceptor(options.logger)],
     readMaxBytes: options.maxRequestBytes,
     shutdownSignal: shutdown.signal,
@@ -43,8 +56,10 @@ export function createGateway(options: GatewayOptions): Gateway {
   const listener = createCleartextListener(handler);
 
   return {
+    health,
     start: (port, host) => listener.listen(port, host),
     async stop(graceMs) {
+      health.drain();
       listener.drain();
       const drained = await Promise.race([listener.closed.then(() => true), sleep(graceMs, false)]);
       if (drained) return;

@@ -2,12 +2,13 @@
 // cannot speak gRPC (GET /readyz, GET /healthz), over one set of statuses that the gateway flips
 // to NOT_SERVING, for good, when it starts draining.
 
+import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { ConnectRouter, HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
 import { EventEmitter } from "node:events";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/ts/grpc/health/v1/health_pb.ts";
-import type { HealthCheckResponse } from "../../gen/ts/grpc/health/v1/health_pb.ts";
+import type { HealthCheckResponseSchema } from "../../gen/ts/grpc/health/v1/health_pb.ts";
 
 export const ServingStatus = HealthCheckResponse_ServingStatus;
 export type ServingStatus = HealthCheckResponse_ServingStatus;
@@ -18,29 +19,29 @@ const listLimit = 100;
 export interface HealthStatus {
   /** One service's status; "" is the server as a whole. Undefined for a service never set. */
   get(service: string): ServingStatus | undefined;
-  /** Sets one service's status and tells its watchers. Ignored once draining. */
+  /** Sets one service's status and tells the watchers. Ignored once draining. */
   set(service: string, status: ServingStatus): void;
   /** Every service known so far, "" included, with its status. */
   all(): ReadonlyMap<string, ServingStatus>;
-  /** Marks every service NOT_SERVING for good and tells every watcher: the first step of stop(). */
+  /** Marks every service NOT_SERVING for good and tells the watchers: the first step of stop(). */
   drain(): void;
   readonly draining: boolean;
-  /** Calls `listener` on every change until `signal` aborts. */
-  watch(listener: (service: string, status: ServingStatus) => void, signal: AbortSignal): void;
+  /** Calls `listener` after every change (of any service) and when draining starts, until `signal` aborts. */
+  onChange(listener: () => void, signal: AbortSignal): void;
 }
 
 /** Statuses that start with the server as a whole ("") SERVING. */
 export function createHealthStatus(): HealthStatus {
   const statuses = new Map<string, ServingStatus>([["", ServingStatus.SERVING]]);
-  const changes = new EventEmitter<{ change: [service: string, status: ServingStatus] }>();
-  // Each Watch call listens here; Node's default cap of 10 listeners would only warn.
-  changes.setMaxListeners(0);
+  const events = new EventEmitter<{ change: [] }>();
+  // One listener per Watch call; Node's default cap of 10 would only print a warning.
+  events.setMaxListeners(0);
   let draining = false;
 
   const update = (service: string, status: ServingStatus) => {
     if (statuses.get(service) === status) return;
     statuses.set(service, status);
-    changes.emit("change", service, status);
+    events.emit("change");
   };
 
   return {
@@ -52,15 +53,16 @@ export function createHealthStatus(): HealthStatus {
     drain() {
       if (draining) return;
       draining = true;
-      for (const service of statuses.keys()) update(service, ServingStatus.NOT_SERVING);
+      for (const service of statuses.keys()) statuses.set(service, ServingStatus.NOT_SERVING);
+      events.emit("change");
     },
     get draining() {
       return draining;
     },
-    watch(listener, signal) {
+    onChange(listener, signal) {
       if (signal.aborted) return;
-      changes.on("change", listener);
-      signal.addEventListener("abort", () => changes.off("change", listener), { once: true });
+      events.on("change", listener);
+      signal.addEventListener("abort", () => events.off("change", listener), { once: true });
     },
   };
 }
@@ -87,53 +89,48 @@ export function createHealthService(status: HealthStatus): ServiceImpl<typeof He
     list() {
       const all = status.all();
       if (all.size > listLimit) {
-        throw new ConnectError(`${all.size} services, more than the ${listLimit} List may return`, Code.ResourceExhausted);
+        throw new ConnectError(`${all.size} services, more than the ${listLimit} that List may return`, Code.ResourceExhausted);
       }
       return { statuses: Object.fromEntries([...all].map(([service, serving]) => [service, { status: serving }])) };
     },
 
-    watch: (request, ctx) => watchStatus(status, request.service, ctx),
+    watch: (request, ctx) => watch(status, request.service, ctx),
   };
 }
 
 /**
- * Watch: the current status at once, then each change, driven by events (no polling). Once the
- * server drains, a watcher gets NOT_SERVING and then Unavailable, so that the call neither holds
- * the draining connection open nor ends in a way that tells the client not to retry.
+ * The current status at once, then each change, driven by events (no polling); a status that
+ * changes and changes back before the client reads may be sent once or not at all, as only the
+ * latest matters. Once the server drains, the watcher gets NOT_SERVING and then Unavailable, so
+ * that the call neither holds the draining connection open nor ends in a way that tells the
+ * client not to retry.
  */
-async function* watchStatus(
-  status: HealthStatus,
-  service: string,
-  ctx: HandlerContext,
-): AsyncGenerator<Partial<HealthCheckResponse>> {
-  const pending: ServingStatus[] = [];
+async function* watch(status: HealthStatus, service: string, ctx: HandlerContext): AsyncGenerator<MessageInitShape<typeof HealthCheckResponseSchema>> {
+  let changed = false;
   let wake: (() => void) | undefined;
+  const notify = () => {
+    changed = true;
+    wake?.();
+  };
   const done = new AbortController();
   const signal = AbortSignal.any([ctx.signal, done.signal]);
-  signal.addEventListener("abort", () => wake?.(), { once: true });
-  // Subscribed before the first answer, so no change can fall between the two.
-  status.watch((changed, serving) => {
-    if (changed !== service) return;
-    pending.push(serving);
-    wake?.();
-  }, signal);
+  signal.addEventListener("abort", notify, { once: true });
+  // Listening before the first answer, so that no change falls between the two.
+  status.onChange(notify, signal);
+  const current = () => status.get(service) ?? ServingStatus.SERVICE_UNKNOWN;
   try {
-    let sent = status.get(service) ?? ServingStatus.SERVICE_UNKNOWN;
+    let sent = current();
     yield { status: sent };
     for (;;) {
-      if (sent === ServingStatus.NOT_SERVING && status.draining) {
-        throw new ConnectError("server is shutting down", Code.Unavailable);
+      if (status.draining) throw new ConnectError("server is shutting down", Code.Unavailable);
+      while (!changed) await new Promise<void>((resolve) => (wake = resolve));
+      changed = false;
+      // A client that left, or the shutdown deadline: end with that reason, never a clean OK.
+      ctx.signal.throwIfAborted();
+      if (current() !== sent) {
+        sent = current();
+        yield { status: sent };
       }
-      while (pending.length === 0) {
-        // A client that left, or the shutdown deadline: end with that reason, never a clean OK.
-        ctx.signal.throwIfAborted();
-        await new Promise<void>((resolve) => (wake = resolve));
-        wake = undefined;
-      }
-      const next = pending.shift() as ServingStatus;
-      if (next === sent) continue;
-      sent = next;
-      yield { status: sent };
     }
   } finally {
     done.abort();
@@ -168,6 +165,7 @@ export function createProbeHandler(status: HealthStatus): Fallback {
       "content-length": Buffer.byteLength(body),
       "cache-control": "no-store",
     });
-    res.end(req.method === "HEAD" ? undefined : body);
+    if (req.method === "HEAD") res.end();
+    else res.end(body);
   };
 }
