@@ -17,7 +17,14 @@ import {
   RetryInfoSchema,
 } from "../gen/ts/google/rpc/error_details_pb.ts";
 import type { RpcError } from "../src/emulator/server.ts";
-import { eventually, protocols, startHarness } from "./support/harness.ts";
+import { createClient } from "@connectrpc/connect";
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
+import { GenerativeService } from "../gen/ts/geminiconnect/v1/generative_service_pb.ts";
+import { createLogger } from "../src/ops/logger.ts";
+import { createGateway } from "../src/server.ts";
+import { createGenaiUpstream } from "../src/upstream/genai.ts";
+import { eventually, protocols, startHarness, testCallPolicy, transportFor } from "./support/harness.ts";
 import type { GenerativeClient, Harness } from "./support/harness.ts";
 
 let harness: Harness;
@@ -236,6 +243,29 @@ describe("cancellation", () => {
     await eventually(() => busy.logs.filter((l) => l["code"] === "Canceled").length === 200);
     expect(busy.logs.filter((l) => l["level"] === 50)).toEqual([]);
     await busy.close();
+  });
+});
+
+describe("Gemini unreachable", () => {
+  it("connection refused is Unavailable after the retries, before and during a stream", async () => {
+    const logger = createLogger("silent");
+    const closedPort = createServer();
+    await new Promise<void>((resolve) => closedPort.listen(0, "127.0.0.1", resolve));
+    const { port } = closedPort.address() as AddressInfo;
+    await new Promise((resolve) => closedPort.close(resolve));
+    const upstream = createGenaiUpstream({ backend: "gemini", apiKey: "k", baseUrl: `http://127.0.0.1:${port}` });
+    const gateway = createGateway({ upstream, logger, callPolicy: testCallPolicy, maxRequestBytes: 1 << 20 });
+    const address = await gateway.start(0, "127.0.0.1");
+    try {
+      const client = createClient(GenerativeService, transportFor("grpc", `http://127.0.0.1:${address.port}`));
+      const { error } = await drain(client);
+      expect(error?.code).toBe(Code.Unavailable);
+      expect(error?.rawMessage).toMatch(/ECONNREFUSED|fetch failed/);
+      const unary = await client.countTokens({ model: "models/m", contents: request.contents }).catch((e: unknown) => ConnectError.from(e));
+      expect((unary as ConnectError).code).toBe(Code.Unavailable);
+    } finally {
+      await gateway.stop(100);
+    }
   });
 });
 
