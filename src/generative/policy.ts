@@ -52,8 +52,10 @@ export async function* streamWithPolicy(
     const idle = call.idleTimer(policy.idleTimeoutMs);
     yield first.value;
     for (;;) {
-      idle.touch();
+      // Only time spent waiting on Gemini counts as idle; a slow reader is not Gemini's silence.
+      idle.waiting();
       const next = await chunks.next();
+      idle.received();
       if (next.done === true) break;
       yield next.value;
     }
@@ -138,12 +140,15 @@ class CallScope {
     }
   }
 
-  /** Aborts the call when no `touch()` came for `ms`. Cheap per chunk: one clock read. */
-  idleTimer(ms: number): { touch(): void } {
-    let last = performance.now();
-    // Re-armed lazily when it fires, rather than reset on every chunk.
+  /**
+   * Aborts the call when a wait for the next chunk lasts `ms`. Cheap per chunk (one clock read):
+   * the timer is re-armed lazily when it fires, rather than reset on every chunk.
+   */
+  idleTimer(ms: number): { waiting(): void; received(): void } {
+    let since = performance.now();
+    let isWaiting = false;
     const check = () => {
-      const silent = performance.now() - last;
+      const silent = isWaiting ? performance.now() - since : 0;
       if (silent >= ms) {
         this.#controller.abort(new ConnectError(`no chunk from Gemini for ${ms} ms (TIMEOUT_IDLE_MS)`, Code.DeadlineExceeded));
       } else {
@@ -152,8 +157,12 @@ class CallScope {
     };
     this.#schedule(check, ms);
     return {
-      touch() {
-        last = performance.now();
+      waiting() {
+        since = performance.now();
+        isWaiting = true;
+      },
+      received() {
+        isWaiting = false;
       },
     };
   }
