@@ -28,6 +28,7 @@ export function retryDelayMs(
   random: () => number = Math.random,
 ): number | undefined {
   if (!(error instanceof UpstreamError) || attempt >= policy.maxAttempts) return undefined;
+  if (error.failure !== "status" && error.failure !== "network") return undefined;
   const code = upstreamCode(error);
   let delay: number | undefined;
   if (code === Code.Unavailable || code === Code.Internal) {
