@@ -1,0 +1,20 @@
+module github.com/example/gemini-connect/examples/go
+
+go 1.26.0
+
+// The generated client lives in this repository; a copy elsewhere points this at its own path.
+replace github.com/example/gemini-connect/gen/go => ../../gen/go
+
+require (
+	github.com/example/gemini-connect/gen/go v0.0.0-00010101000000-000000000000
+	google.golang.org/grpc v1.85.0
+)
+
+require (
+	golang.org/x/net v0.60.0 // indirect
+	golang.org/x/sys v0.48.0 // indirect
+	golang.org/x/text v0.42.0 // indirect
+	google.golang.org/genproto v0.0.0-20261019180522-ce908d29299b // indirect
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20261012220534-4341edf3f941 // indirect
+	google.golang.org/protobuf v1.36.12 // indirect
+)

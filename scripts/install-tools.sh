@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs what `npm run generate` and the interop tests need besides npm packages, into .tools/
+# (git-ignored) at exact versions:
+#   .tools/bin/   grpcurl, protoc-gen-go, protoc-gen-go-grpc   (go install, from the Go module proxy)
+#   .tools/venv/  grpcio-tools, grpcio, protobuf, ...          (pip, from PyPI; scripts/requirements-tools.txt)
+# and downloads and compiles the Go modules of gen/go, examples/go and test/interop/go, so that the
+# tests' `go build` finds everything in the module and build caches.
+#
+# Idempotent: what is already installed at the pinned version is left alone, so a second run takes
+# a few seconds. Needs Go >= 1.26 and Python >= 3.9 on PATH (set PYTHON to use another python3).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+tools=$root/.tools
+
+# Go tools: module path, version, package to install.
+go_tools=(
+  "github.com/fullstorydev/grpcurl v1.9.4 github.com/fullstorydev/grpcurl/cmd/grpcurl"
+  "google.golang.org/protobuf v1.36.12 google.golang.org/protobuf/cmd/protoc-gen-go"
+  "google.golang.org/grpc/cmd/protoc-gen-go-grpc v1.6.2 google.golang.org/grpc/cmd/protoc-gen-go-grpc"
+)
+go_modules=(gen/go examples/go test/interop/go)
+python=${PYTHON:-python3}
+
+say() { printf 'install-tools: %s\n' "$*"; }
+fail() { printf 'install-tools: %s\n' "$*" >&2; exit 1; }
+
+command -v go >/dev/null || fail "go is not on PATH (Go >= 1.26 is needed: https://go.dev/doc/install)"
+command -v "$python" >/dev/null || fail "$python is not on PATH (Python >= 3.9 is needed, or set PYTHON)"
+"$python" -c 'import sys; sys.exit(sys.version_info < (3, 9))' || fail "$python is older than 3.9"
+
+mkdir -p "$tools/bin"
+printf '*\n' > "$tools/.gitignore"
+
+for entry in "${go_tools[@]}"; do
+  read -r module version package <<< "$entry"
+  binary=$tools/bin/${package##*/}
+  # `go version -m` names the module and version a binary was built from.
+  if [ -x "$binary" ] && go version -m "$binary" | grep -qE "^[[:space:]]+mod[[:space:]]+$module[[:space:]]+$version([[:space:]]|$)"; then
+    say "${package##*/} $version already installed"
+    continue
+  fi
+  say "go install $package@$version"
+  GOBIN=$tools/bin go install "$package@$version"
+done
+
+requirements=$root/scripts/requirements-tools.txt
+stamp=$tools/venv/.requirements
+if [ -x "$tools/venv/bin/python" ] && cmp -s "$requirements" "$stamp"; then
+  say "python packages already installed ($tools/venv)"
+else
+  say "python packages into $tools/venv"
+  rm -rf "$tools/venv"
+  "$python" -m venv "$tools/venv"
+  "$tools/venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input -r "$requirements"
+  cp "$requirements" "$stamp"
+fi
+
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+for module in "${go_modules[@]}"; do
+  say "go modules of $module"
+  (cd "$module" && go mod download && go build -o "$scratch/" ./...)
+done
+
+say "done: $("$tools/bin/grpcurl" -version 2>&1), $("$tools/venv/bin/python" -m grpc_tools.protoc --version)"

@@ -1,0 +1,19 @@
+module github.com/example/gemini-connect/test/interop/go
+
+go 1.26.0
+
+replace github.com/example/gemini-connect/gen/go => ../../../gen/go
+
+require (
+	github.com/example/gemini-connect/gen/go v0.0.0-00010101000000-000000000000
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20261019180522-ce908d29299b
+	google.golang.org/grpc v1.85.0
+	google.golang.org/protobuf v1.36.12
+)
+
+require (
+	golang.org/x/net v0.60.0 // indirect
+	golang.org/x/sys v0.48.0 // indirect
+	golang.org/x/text v0.42.0 // indirect
+	google.golang.org/genproto v0.0.0-20261019180522-ce908d29299b // indirect
+)
