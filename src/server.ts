@@ -13,7 +13,10 @@ import { createHealthStatus, createProbeHandler, registerHealth } from "./ops/he
 import type { HealthStatus } from "./ops/health.ts";
 import type { Logger } from "./ops/logger.ts";
 import { registerReflection } from "./ops/reflection.ts";
-import { rpcLogInterceptor } from "./ops/rpc-log.ts";
+import { createMetrics, createMetricsEndpoint } from "./ops/metrics.ts";
+import type { Metrics } from "./ops/metrics.ts";
+import { observeRpcs } from "./ops/observe.ts";
+import { rpcLog } from "./ops/rpc-log.ts";
 import type { Upstream } from "./upstream/upstream.ts";
 
 export interface GatewayOptions {
@@ -32,6 +35,8 @@ export interface Gateway {
   stop(graceMs: number): Promise<void>;
   /** What grpc.health.v1 and GET /readyz report; stop() turns it all NOT_SERVING before anything else. */
   readonly health: HealthStatus;
+  /** Served at GET /metrics. */
+  readonly metrics: Metrics;
 }
 
 // After the grace period, how long ended RPCs get to write their Unavailable before sockets close.
@@ -40,6 +45,9 @@ const errorFlushMs = 500;
 export function createGateway(options: GatewayOptions): Gateway {
   const shutdown = new AbortController();
   const health = createHealthStatus();
+  const metrics = createMetrics();
+  const probes = createProbeHandler(health);
+  const metricsEndpoint = createMetricsEndpoint(metrics.registry);
   const handler = connectNodeAdapter({
     routes: (router) => {
       router.service(GenerativeService, createGenerativeService(options.upstream, options.callPolicy));
@@ -47,9 +55,9 @@ export function createGateway(options: GatewayOptions): Gateway {
       registerHealth(router, health);
       registerReflection(router);
     },
-    // Not an RPC: GET /readyz and /healthz for load balancers, 404 otherwise.
-    fallback: createProbeHandler(health),
-    interceptors: [rpcLogInterceptor(options.logger)],
+    // Not an RPC: GET /metrics for Prometheus, /readyz and /healthz for load balancers, 404 otherwise.
+    fallback: (req, res) => (req.url?.split("?", 1)[0] === "/metrics" ? metricsEndpoint(req, res) : probes(req, res)),
+    interceptors: [observeRpcs([rpcLog(options.logger), metrics])],
     readMaxBytes: options.maxRequestBytes,
     shutdownSignal: shutdown.signal,
   });
@@ -57,6 +65,7 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   return {
     health,
+    metrics,
     start: (port, host) => listener.listen(port, host),
     async stop(graceMs) {
       health.drain();

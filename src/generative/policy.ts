@@ -5,7 +5,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { JsonObject, Upstream, UpstreamCall } from "../upstream/upstream.ts";
-import type { RpcSummary } from "../ops/rpc-log.ts";
+import type { RpcSummary } from "../ops/rpc-summary.ts";
 import { toConnectError } from "./errors.ts";
 import { retryDelayMs } from "./retry.ts";
 import type { RetryPolicy } from "./retry.ts";
@@ -48,7 +48,6 @@ export async function* streamWithPolicy(
       return { chunks: iterator, first };
     });
     if (first.done === true) return;
-    if (rpc.summary !== undefined) rpc.summary.firstChunkMs = call.elapsedMs();
     const idle = call.idleTimer(policy.idleTimeoutMs);
     yield first.value;
     for (;;) {
@@ -135,6 +134,7 @@ class CallScope {
         if (this.#controller.signal.aborted) throw error;
         const delay = retryDelayMs(error, attempt, policy, this.#remainingMs());
         if (delay === undefined) throw error;
+        this.#rpc.summary?.retriedCodes.push(Code[this.explain(error).code]);
         await sleep(delay, undefined, { signal: this.#controller.signal });
       }
     }

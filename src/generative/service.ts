@@ -9,9 +9,13 @@ import {
   GenerateContentRequestSchema,
   GenerativeService,
 } from "../../gen/ts/geminiconnect/v1/generative_service_pb.ts";
-import type { GenerateContentResponse } from "../../gen/ts/geminiconnect/v1/generative_service_pb.ts";
+import type {
+  GenerateContentResponse,
+  GenerateContentResponse_UsageMetadata,
+} from "../../gen/ts/geminiconnect/v1/generative_service_pb.ts";
 import type { Upstream } from "../upstream/upstream.ts";
-import { rpcSummaryKey } from "../ops/rpc-log.ts";
+import { newRpcSummary, rpcSummaryKey } from "../ops/rpc-summary.ts";
+import type { RpcSummary } from "../ops/rpc-summary.ts";
 import { chunkFromRest, countTokensFromRest, toRestBody } from "./convert.ts";
 import { streamWithPolicy, unaryWithPolicy } from "./policy.ts";
 import type { CallPolicy, RpcHandle } from "./policy.ts";
@@ -21,30 +25,54 @@ export function createGenerativeService(upstream: Upstream, policy: CallPolicy):
   return {
     async *streamGenerateContent(request, ctx) {
       const rpc = rpcHandle(ctx, checkGenerateRequest(request));
-      const body = toRestBody(GenerateContentRequestSchema, request);
-      for await (const chunk of streamWithPolicy(upstream, { model: request.model, body }, rpc, policy)) {
-        yield chunkFromRest(chunk, rpc.summary);
+      const call = { model: request.model, body: toRestBody(GenerateContentRequestSchema, request), headers: rpc.summary.traceHeaders };
+      try {
+        for await (const json of streamWithPolicy(upstream, call, rpc, policy)) {
+          const chunk = chunkFromRest(json, rpc.summary);
+          // Usage is a running total: the last one seen is the answer's, never a sum.
+          if (chunk.usageMetadata !== undefined) rpc.summary.usage = chunk.usageMetadata;
+          yield chunk;
+        }
+      } finally {
+        setUsageTrailers(ctx.responseTrailer, rpc.summary.usage);
       }
     },
 
     async generateContent(request, ctx): Promise<GenerateContentResponse> {
       const rpc = rpcHandle(ctx, checkGenerateRequest(request));
       const body = toRestBody(GenerateContentRequestSchema, request);
-      const json = await unaryWithPolicy(rpc, policy, (signal) => upstream.generateContent({ model: request.model, body, signal }));
-      return chunkFromRest(json, rpc.summary);
+      const headers = rpc.summary.traceHeaders;
+      const json = await unaryWithPolicy(rpc, policy, (signal) => upstream.generateContent({ model: request.model, body, headers, signal }));
+      const response = chunkFromRest(json, rpc.summary);
+      rpc.summary.usage = response.usageMetadata;
+      setUsageTrailers(ctx.responseTrailer, response.usageMetadata);
+      return response;
     },
 
     async countTokens(request, ctx) {
       const rpc = rpcHandle(ctx, checkCountTokensRequest(request));
       const body = toRestBody(CountTokensRequestSchema, request);
-      const json = await unaryWithPolicy(rpc, policy, (signal) => upstream.countTokens({ model: request.model, body, signal }));
+      const headers = rpc.summary.traceHeaders;
+      const json = await unaryWithPolicy(rpc, policy, (signal) => upstream.countTokens({ model: request.model, body, headers, signal }));
       return countTokensFromRest(CountTokensResponseSchema, json);
     },
   };
 }
 
-function rpcHandle(ctx: HandlerContext, model: string): RpcHandle {
-  const summary = ctx.values.get(rpcSummaryKey);
-  if (summary !== undefined) summary.model = model;
+function rpcHandle(ctx: HandlerContext, model: string): RpcHandle & { summary: RpcSummary } {
+  // Without the observing interceptor (unit tests of the handler) the summary goes nowhere.
+  const summary = ctx.values.get(rpcSummaryKey) ?? newRpcSummary();
+  summary.model = model;
   return { signal: ctx.signal, timeoutMs: () => ctx.timeoutMs(), summary };
+}
+
+/** The final usage also in trailers, for a caller that reads only those (documented in the README). */
+function setUsageTrailers(trailer: Headers, usage: GenerateContentResponse_UsageMetadata | undefined): void {
+  if (usage === undefined) return;
+  trailer.set("x-gemini-usage-prompt-tokens", String(usage.promptTokenCount));
+  trailer.set("x-gemini-usage-candidates-tokens", String(usage.candidatesTokenCount));
+  trailer.set("x-gemini-usage-thoughts-tokens", String(usage.thoughtsTokenCount));
+  trailer.set("x-gemini-usage-cached-tokens", String(usage.cachedContentTokenCount));
+  trailer.set("x-gemini-usage-tool-use-tokens", String(usage.toolUsePromptTokenCount));
+  trailer.set("x-gemini-usage-total-tokens", String(usage.totalTokenCount));
 }

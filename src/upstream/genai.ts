@@ -78,7 +78,7 @@ function contentsOf(call: UpstreamCall): ContentListUnion {
 
 function requestOptions(call: UpstreamCall) {
   const { contents: _sentAsContents, ...extraBody } = call.body;
-  return { abortSignal: call.signal, httpOptions: { extraBody } };
+  return { abortSignal: call.signal, httpOptions: { extraBody, ...(call.headers === undefined ? {} : { headers: { ...call.headers } }) } };
 }
 
 async function* wireChunks(

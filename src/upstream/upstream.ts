@@ -12,6 +12,8 @@ export interface UpstreamCall {
   readonly body: JsonObject;
   /** Aborting it aborts the upstream HTTP request at once. */
   readonly signal: AbortSignal;
+  /** Extra request headers, e.g. the W3C trace context of the RPC. */
+  readonly headers?: Readonly<Record<string, string>> | undefined;
 }
 
 export interface Upstream {
