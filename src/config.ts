@@ -24,6 +24,8 @@ export interface Config {
   readonly maxRequestBytes: number;
   /** On SIGTERM, how long in-flight RPCs may run before they end with Unavailable. */
   readonly shutdownGraceMs: number;
+  /** Set when OTEL_EXPORTER_OTLP_ENDPOINT is: traces on, under this service name. */
+  readonly tracingServiceName: string | undefined;
   /** Pause between chunks of the in-process emulator, so a demo stream is visibly a stream. */
   readonly emulatorChunkDelayMs: number;
   /** Why the emulator was chosen, when it was chosen by default: main.ts says so loudly. */
@@ -96,6 +98,8 @@ export function loadConfig(env: Env = process.env): Config {
     },
     maxRequestBytes: integer(env, "MAX_REQUEST_BYTES", 20 * 1024 * 1024, 1024, 2 ** 31 - 1),
     shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 10_000, 0, day),
+    tracingServiceName:
+      url(env, "OTEL_EXPORTER_OTLP_ENDPOINT") === undefined ? undefined : (nonEmpty(env, "OTEL_SERVICE_NAME") ?? "gemini-connect"),
     emulatorChunkDelayMs: integer(env, "EMULATOR_CHUNK_DELAY_MS", 0, 0, 60_000),
     emulatorReason,
   };

@@ -4,6 +4,7 @@ import { ConfigError, describeConfig, loadConfig } from "./config.ts";
 import type { Config } from "./config.ts";
 import { startEmulator } from "./emulator/server.ts";
 import { createLogger } from "./ops/logger.ts";
+import { startTracing } from "./ops/tracing.ts";
 import { createGateway } from "./server.ts";
 import { createGenaiUpstream } from "./upstream/genai.ts";
 
@@ -33,11 +34,13 @@ const upstream = createGenaiUpstream(
     ? config
     : { backend: "gemini", apiKey: "emulator-key", baseUrl: emulator.url },
 );
+const tracing = config.tracingServiceName === undefined ? undefined : startTracing(config.tracingServiceName);
 const gateway = createGateway({
   upstream,
   logger,
   callPolicy: config.callPolicy,
   maxRequestBytes: config.maxRequestBytes,
+  tracer: tracing?.tracer,
 });
 const address = await gateway.start(config.port, config.host);
 logger.info({ address: `${address.address}:${address.port}`, settings: describeConfig(config) }, "gemini-connect listening");
@@ -50,7 +53,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     logger.info({ signal, graceMs: config.shutdownGraceMs }, "draining");
     void gateway
       .stop(config.shutdownGraceMs)
-      .then(() => emulator?.close())
+      .then(() => Promise.all([emulator?.close(), tracing?.shutdown()]))
       .then(() => {
         logger.info("stopped");
         logger.flush();

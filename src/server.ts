@@ -17,6 +17,8 @@ import { createMetrics, createMetricsEndpoint } from "./ops/metrics.ts";
 import type { Metrics } from "./ops/metrics.ts";
 import { observeRpcs } from "./ops/observe.ts";
 import { rpcLog } from "./ops/rpc-log.ts";
+import { tracingObserver } from "./ops/tracing.ts";
+import type { Tracer } from "@opentelemetry/api";
 import type { Upstream } from "./upstream/upstream.ts";
 
 export interface GatewayOptions {
@@ -24,6 +26,8 @@ export interface GatewayOptions {
   readonly logger: Logger;
   readonly callPolicy: CallPolicy;
   readonly maxRequestBytes: number;
+  /** Set when tracing is on: one span per RPC. */
+  readonly tracer?: Tracer | undefined;
 }
 
 export interface Gateway {
@@ -57,7 +61,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
     // Not an RPC: GET /metrics for Prometheus, /readyz and /healthz for load balancers, 404 otherwise.
     fallback: (req, res) => (req.url?.split("?", 1)[0] === "/metrics" ? metricsEndpoint(req, res) : probes(req, res)),
-    interceptors: [observeRpcs([rpcLog(options.logger), metrics])],
+    interceptors: [observeRpcs([rpcLog(options.logger), metrics, ...(options.tracer === undefined ? [] : [tracingObserver(options.tracer)])])],
     readMaxBytes: options.maxRequestBytes,
     shutdownSignal: shutdown.signal,
   });

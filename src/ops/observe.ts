@@ -18,6 +18,8 @@ export interface RpcStart {
   readonly type: RpcType;
   readonly protocol: Protocol;
   readonly requestId: string;
+  /** The caller's request headers. */
+  readonly header: Headers;
   readonly summary: RpcSummary;
 }
 
@@ -52,6 +54,7 @@ export function observeRpcs(observers: readonly RpcObserver[]): Interceptor {
       protocol: protocolOf(req.header.get("content-type")),
       // A caller's id is kept only when it is a plain token, so nothing odd reaches a log line.
       requestId: offered !== null && requestIdPattern.test(offered) ? offered : randomUUID(),
+      header: req.header,
       summary: newRpcSummary(),
     };
     req.contextValues.set(rpcSummaryKey, rpc.summary);

@@ -12,6 +12,7 @@ import { createLogger } from "../../src/ops/logger.ts";
 import { createGateway } from "../../src/server.ts";
 import type { Gateway } from "../../src/server.ts";
 import type { CallPolicy } from "../../src/generative/policy.ts";
+import type { Tracer } from "@opentelemetry/api";
 import { createGenaiUpstream } from "../../src/upstream/genai.ts";
 
 export const upstreamKey = "upstream-test-key-6f1c";
@@ -43,6 +44,7 @@ export interface HarnessOptions {
   readonly emulator?: EmulatorOptions;
   readonly callPolicy?: Partial<CallPolicy>;
   readonly maxRequestBytes?: number;
+  readonly tracer?: Tracer;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -62,6 +64,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     logger,
     callPolicy: { ...testCallPolicy, ...options.callPolicy },
     maxRequestBytes: options.maxRequestBytes ?? 20 * 1024 * 1024,
+    tracer: options.tracer,
   });
   const address = await gateway.start(0, "127.0.0.1");
   const baseUrl = `http://127.0.0.1:${address.port}`;
