@@ -2,6 +2,9 @@
 // A bad value throws a ConfigError naming the variable, and main.ts stops the start with it.
 
 import type { CallPolicy } from "./generative/policy.ts";
+import { CallersFileError, loadCallersFile } from "./ops/callers.ts";
+import type { Caller } from "./ops/callers.ts";
+import type { LimitSettings } from "./ops/limits.ts";
 
 export type Backend = "gemini" | "vertex" | "emulator";
 
@@ -30,6 +33,10 @@ export interface Config {
   readonly emulatorChunkDelayMs: number;
   /** Why the emulator was chosen, when it was chosen by default: main.ts says so loudly. */
   readonly emulatorReason: string | undefined;
+  /** Who may call, from CALLERS_FILE; undefined runs open: everyone is let in, only global limits apply. */
+  readonly callers: readonly Caller[] | undefined;
+  /** Global limits, the rate window, and the Redis that shares the counters between replicas. */
+  readonly limits: LimitSettings;
 }
 
 export class ConfigError extends Error {
@@ -75,6 +82,16 @@ export function loadConfig(env: Env = process.env): Config {
     );
   }
 
+  const callers = callersFile(env, "CALLERS_FILE");
+  const allowOpen = oneOf(env, "AUTH_ALLOW_OPEN", ["true", "false"]) === "true";
+  if (callers === undefined && production && !allowOpen) {
+    throw new ConfigError(
+      "CALLERS_FILE is not set and NODE_ENV=production: refusing to start without caller authentication " +
+        "(set CALLERS_FILE, or AUTH_ALLOW_OPEN=true to mean it)",
+    );
+  }
+  const redisUrl = redis(env, "REDIS_URL");
+
   return {
     host: nonEmpty(env, "HOST") ?? "0.0.0.0",
     port: integer(env, "PORT", 8080, 0, 65535),
@@ -102,13 +119,28 @@ export function loadConfig(env: Env = process.env): Config {
       url(env, "OTEL_EXPORTER_OTLP_ENDPOINT") === undefined ? undefined : (nonEmpty(env, "OTEL_SERVICE_NAME") ?? "gemini-connect"),
     emulatorChunkDelayMs: integer(env, "EMULATOR_CHUNK_DELAY_MS", 0, 0, 60_000),
     emulatorReason,
+    callers,
+    limits: {
+      global: {
+        requestsPerMinute: limit(env, "LIMITS_REQUESTS_PER_MINUTE"),
+        tokensPerMinute: limit(env, "LIMITS_TOKENS_PER_MINUTE"),
+        concurrentStreams: limit(env, "LIMITS_CONCURRENT_STREAMS"),
+      },
+      windowSeconds: integer(env, "LIMITS_WINDOW_SECONDS", 60, 1, 3600),
+      redis: redisUrl === undefined ? undefined : { url: redisUrl, timeoutMs: integer(env, "REDIS_TIMEOUT_MS", 500, 1, 60_000) },
+    },
   };
 }
 
 /** The settings as they may be logged: secrets reduced to whether they are set. */
 export function describeConfig(config: Config): Record<string, unknown> {
-  const { apiKey, ...rest } = config;
-  return { ...rest, apiKey: apiKey === undefined ? "(unset)" : "(set)" };
+  const { apiKey, callers, limits, ...rest } = config;
+  return {
+    ...rest,
+    apiKey: apiKey === undefined ? "(unset)" : "(set)",
+    callers: callers === undefined ? "(open)" : callers.map((caller) => caller.name),
+    limits: { ...limits, redis: limits.redis === undefined ? "(unset)" : { url: "(set)", timeoutMs: limits.redis.timeoutMs } },
+  };
 }
 
 function nonEmpty(env: Env, name: string): string | undefined {
@@ -158,5 +190,36 @@ function url(env: Env, name: string): string | undefined {
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
     throw new ConfigError(`${name} must be an absolute http(s) URL, got "${raw}"`);
   }
+  return raw;
+}
+
+/** A limit from the environment: unset or 0 means none. */
+function limit(env: Env, name: string): number | undefined {
+  const value = integer(env, name, 0, 0, Number.MAX_SAFE_INTEGER);
+  return value === 0 ? undefined : value;
+}
+
+function callersFile(env: Env, name: string): Caller[] | undefined {
+  const path = nonEmpty(env, name);
+  if (path === undefined) return undefined;
+  try {
+    return loadCallersFile(path);
+  } catch (error) {
+    if (error instanceof CallersFileError) throw new ConfigError(`${name} ${path}: ${error.message}`);
+    throw error;
+  }
+}
+
+function redis(env: Env, name: string): string | undefined {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined) return undefined;
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(raw).protocol;
+  } catch {
+    protocol = undefined;
+  }
+  // The value is not quoted: it may carry a password.
+  if (protocol !== "redis:" && protocol !== "rediss:") throw new ConfigError(`${name} must be a redis:// or rediss:// URL`);
   return raw;
 }

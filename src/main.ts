@@ -41,7 +41,15 @@ const gateway = createGateway({
   callPolicy: config.callPolicy,
   maxRequestBytes: config.maxRequestBytes,
   tracer: tracing?.tracer,
+  callers: config.callers,
+  limits: config.limits,
 });
+if (config.callers === undefined) {
+  logger.warn(
+    { setting: "CALLERS_FILE" },
+    "NO CALLER AUTHENTICATION: every caller is let in and only global limits apply. Set CALLERS_FILE to name your callers.",
+  );
+}
 const address = await gateway.start(config.port, config.host);
 logger.info({ address: `${address.address}:${address.port}`, settings: describeConfig(config) }, "gemini-connect listening");
 

@@ -9,6 +9,10 @@ import { GenerativeService } from "../gen/ts/geminiconnect/v1/generative_service
 import type { CallPolicy } from "./generative/policy.ts";
 import { createGenerativeService } from "./generative/service.ts";
 import { createCleartextListener } from "./listener.ts";
+import { authInterceptor } from "./ops/auth.ts";
+import type { Caller } from "./ops/callers.ts";
+import { createLimiter, noLimits } from "./ops/limits.ts";
+import type { LimitSettings, LimitStats } from "./ops/limits.ts";
 import { createHealthStatus, createProbeHandler, registerHealth } from "./ops/health.ts";
 import type { HealthStatus } from "./ops/health.ts";
 import type { Logger } from "./ops/logger.ts";
@@ -28,6 +32,10 @@ export interface GatewayOptions {
   readonly maxRequestBytes: number;
   /** Set when tracing is on: one span per RPC. */
   readonly tracer?: Tracer | undefined;
+  /** Who may call GenerativeService; undefined lets everyone in (health and reflection are always open). */
+  readonly callers?: readonly Caller[] | undefined;
+  /** Global limits, the rate window and Redis; undefined: no global limits, in-process counters. */
+  readonly limits?: LimitSettings | undefined;
 }
 
 export interface Gateway {
@@ -41,6 +49,8 @@ export interface Gateway {
   readonly health: HealthStatus;
   /** Served at GET /metrics. */
   readonly metrics: Metrics;
+  /** Refusals and Redis fallbacks, for the metrics. */
+  readonly limits: LimitStats;
 }
 
 // After the grace period, how long ended RPCs get to write their Unavailable before sockets close.
@@ -52,6 +62,13 @@ export function createGateway(options: GatewayOptions): Gateway {
   const metrics = createMetrics();
   const probes = createProbeHandler(health);
   const metricsEndpoint = createMetricsEndpoint(metrics.registry);
+  const guarded = [GenerativeService];
+  const limiter = createLimiter({
+    ...(options.limits ?? { global: noLimits, windowSeconds: 60, redis: undefined }),
+    callers: options.callers ?? [],
+    longestRpcMs: options.callPolicy.totalTimeoutMs,
+    logger: options.logger,
+  });
   const handler = connectNodeAdapter({
     routes: (router) => {
       router.service(GenerativeService, createGenerativeService(options.upstream, options.callPolicy));
@@ -61,7 +78,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
     // Not an RPC: GET /metrics for Prometheus, /readyz and /healthz for load balancers, 404 otherwise.
     fallback: (req, res) => (req.url?.split("?", 1)[0] === "/metrics" ? metricsEndpoint(req, res) : probes(req, res)),
-    interceptors: [observeRpcs([rpcLog(options.logger), metrics, ...(options.tracer === undefined ? [] : [tracingObserver(options.tracer)])])],
+    interceptors: [
+      observeRpcs([rpcLog(options.logger), metrics, ...(options.tracer === undefined ? [] : [tracingObserver(options.tracer)])]),
+      // Inside the observer, so refusals are logged and counted; auth first, as limits are per caller.
+      ...(options.callers === undefined ? [] : [authInterceptor(options.callers, guarded)]),
+      limiter.interceptor(guarded),
+    ],
     readMaxBytes: options.maxRequestBytes,
     shutdownSignal: shutdown.signal,
   });
@@ -70,16 +92,24 @@ export function createGateway(options: GatewayOptions): Gateway {
   return {
     health,
     metrics,
-    start: (port, host) => listener.listen(port, host),
+    limits: limiter.stats,
+    async start(port, host) {
+      await limiter.ready();
+      return listener.listen(port, host);
+    },
     async stop(graceMs) {
-      health.drain();
-      listener.drain();
-      const drained = await Promise.race([listener.closed.then(() => true), sleep(graceMs, false)]);
-      if (drained) return;
-      shutdown.abort(new ConnectError("server shutting down", Code.Unavailable));
-      if (await Promise.race([listener.closed.then(() => true), sleep(errorFlushMs, false)])) return;
-      listener.destroy();
-      await listener.closed;
+      try {
+        health.drain();
+        listener.drain();
+        const drained = await Promise.race([listener.closed.then(() => true), sleep(graceMs, false)]);
+        if (drained) return;
+        shutdown.abort(new ConnectError("server shutting down", Code.Unavailable));
+        if (await Promise.race([listener.closed.then(() => true), sleep(errorFlushMs, false)])) return;
+        listener.destroy();
+        await listener.closed;
+      } finally {
+        await limiter.close();
+      }
     },
   };
 }

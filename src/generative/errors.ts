@@ -5,7 +5,7 @@ import type { DescMessage, JsonObject as ProtoJsonObject, MessageShape } from "@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { file_google_rpc_error_details } from "../../gen/ts/google/rpc/error_details_pb.ts";
 import { UpstreamError } from "../upstream/upstream.ts";
-import type { GoogleRpcStatus } from "../upstream/upstream.ts";
+import type { GoogleRpcStatus, JsonObject } from "../upstream/upstream.ts";
 
 // The google.rpc detail types Gemini sends (RetryInfo, QuotaFailure, ErrorInfo, BadRequest, Help,
 // LocalizedMessage, ...), so they reach the caller typed, as gRPC and Connect carry them.
@@ -56,14 +56,30 @@ export function toConnectError(error: unknown, signal: AbortSignal): ConnectErro
   if (!(error instanceof UpstreamError)) {
     return new ConnectError("unparseable data from Gemini", Code.Internal, undefined, undefined, error);
   }
-  switch (error.failure) {
+  const safe = redacted(error);
+  switch (safe.failure) {
     case "status":
-      return new ConnectError(error.message, upstreamCode(error), undefined, detailsOf(error.rpcStatus), error);
+      return new ConnectError(safe.message, upstreamCode(safe), undefined, detailsOf(safe.rpcStatus), safe);
     case "network":
-      return new ConnectError(`Gemini unreachable: ${error.message}`, Code.Unavailable, undefined, undefined, error);
+      return new ConnectError(`Gemini unreachable: ${safe.message}`, Code.Unavailable, undefined, undefined, safe);
     default:
-      return new ConnectError(error.message, upstreamCode(error), undefined, undefined, error);
+      return new ConnectError(safe.message, upstreamCode(safe), undefined, undefined, safe);
   }
+}
+
+/**
+ * Gemini's error texts can quote a request URL with `key=<API key>`. Replaced before the text
+ * reaches a caller or a log line; the cause is logged for server faults, so it is redacted too.
+ */
+export function redactKeys(text: string): string {
+  return text.replace(/(key=)[^&#\s"'<>\\]+/gi, "$1[redacted]");
+}
+
+function redacted(error: UpstreamError): UpstreamError {
+  const status = error.rpcStatus;
+  const details = status === undefined ? [] : (JSON.parse(redactKeys(JSON.stringify(status.details))) as JsonObject[]);
+  const safeStatus = status === undefined ? undefined : { ...status, message: redactKeys(status.message), details };
+  return new UpstreamError(error.failure, redactKeys(error.message), safeStatus, error.cause);
 }
 
 /** The code of an upstream failure: Gemini's status name, else its HTTP status, else by kind. */

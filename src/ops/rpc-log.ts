@@ -34,6 +34,9 @@ export function rpcLog(logger: Logger): RpcObserver {
               },
             }),
         ...(summary.driftedChunks > 0 ? { driftedChunks: summary.driftedChunks } : {}),
+        ...(summary.caller === undefined ? {} : { caller: summary.caller }),
+        ...(summary.limit === undefined ? {} : { limit: summary.limit }),
+        ...(summary.limitStore === undefined ? {} : { limitStore: summary.limitStore }),
         ...(error === undefined ? {} : { error: error.rawMessage }),
       };
       if (error !== undefined && serverFaults.has(error.code)) {

@@ -16,10 +16,26 @@ export interface RpcSummary {
   usage: GenerateContentResponse_UsageMetadata | undefined;
   /** Headers for the upstream request that carry the RPC's trace context. */
   traceHeaders: Record<string, string> | undefined;
+  /** The authenticated caller's name (never its key); undefined when the gateway runs open. */
+  caller: string | undefined;
+  /** What the limits decided: "ok", or the limit that refused the RPC ("caller.requests", "global.tokens", ...). */
+  limit: string | undefined;
+  /** With REDIS_URL set: where the limits were kept; "memory" means Redis was unreachable. */
+  limitStore: "redis" | "memory" | undefined;
 }
 
 export function newRpcSummary(): RpcSummary {
-  return { model: undefined, driftedChunks: 0, attempts: 0, retriedCodes: [], usage: undefined, traceHeaders: undefined };
+  return {
+    model: undefined,
+    driftedChunks: 0,
+    attempts: 0,
+    retriedCodes: [],
+    usage: undefined,
+    traceHeaders: undefined,
+    caller: undefined,
+    limit: undefined,
+    limitStore: undefined,
+  };
 }
 
 export const rpcSummaryKey = createContextKey<RpcSummary | undefined>(undefined, {

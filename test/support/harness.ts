@@ -10,6 +10,8 @@ import { startEmulator } from "../../src/emulator/server.ts";
 import type { Emulator, EmulatorOptions } from "../../src/emulator/server.ts";
 import { createLogger } from "../../src/ops/logger.ts";
 import { createGateway } from "../../src/server.ts";
+import type { Caller } from "../../src/ops/callers.ts";
+import type { LimitSettings } from "../../src/ops/limits.ts";
 import type { Gateway } from "../../src/server.ts";
 import type { CallPolicy } from "../../src/generative/policy.ts";
 import type { Tracer } from "@opentelemetry/api";
@@ -45,6 +47,9 @@ export interface HarnessOptions {
   readonly callPolicy?: Partial<CallPolicy>;
   readonly maxRequestBytes?: number;
   readonly tracer?: Tracer;
+  /** Callers file contents (undefined: open) and limits, as CALLERS_FILE and LIMITS_* would give. */
+  readonly callers?: readonly Caller[];
+  readonly limits?: LimitSettings;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -65,6 +70,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     callPolicy: { ...testCallPolicy, ...options.callPolicy },
     maxRequestBytes: options.maxRequestBytes ?? 20 * 1024 * 1024,
     tracer: options.tracer,
+    callers: options.callers,
+    limits: options.limits,
   });
   const address = await gateway.start(0, "127.0.0.1");
   const baseUrl = `http://127.0.0.1:${address.port}`;
