@@ -4,7 +4,7 @@
 #   .tools/bin/   grpcurl, protoc-gen-go, protoc-gen-go-grpc   (go install, from the Go module proxy)
 #   .tools/venv/  grpcio-tools, grpcio, protobuf, ...          (pip, from PyPI; scripts/requirements-tools.txt)
 # and downloads and compiles the Go modules of gen/go, examples/go and test/interop/go, so that the
-# tests' `go build` finds everything in the module and build caches.
+# tests' `go build` finds everything in the Go module and build caches.
 #
 # Idempotent: what is already installed at the pinned version is left alone, so a second run takes
 # a few seconds. Needs Go >= 1.26 and Python >= 3.9 on PATH (set PYTHON to use another python3).
@@ -19,7 +19,8 @@ go_tools=(
   "google.golang.org/protobuf v1.36.12 google.golang.org/protobuf/cmd/protoc-gen-go"
   "google.golang.org/grpc/cmd/protoc-gen-go-grpc v1.6.2 google.golang.org/grpc/cmd/protoc-gen-go-grpc"
 )
-go_modules=(gen/go examples/go test/interop/go)
+# Go programs that build on gen/go: the tests build them (and thus gen/go) again from these caches.
+go_programs=(examples/go test/interop/go)
 python=${PYTHON:-python3}
 
 say() { printf 'install-tools: %s\n' "$*"; }
@@ -58,9 +59,10 @@ fi
 
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-for module in "${go_modules[@]}"; do
-  say "go modules of $module"
-  (cd "$module" && go mod download && go build -o "$scratch/" ./...)
+(cd gen/go && go mod download)
+for program in "${go_programs[@]}"; do
+  say "go build $program"
+  (cd "$program" && go mod download && go build -o "$scratch/" .)
 done
 
-say "done: $("$tools/bin/grpcurl" -version 2>&1), $("$tools/venv/bin/python" -m grpc_tools.protoc --version)"
+say "done: .tools/bin has $(ls "$tools/bin" | tr '\n' ' ')(put it on PATH to use grpcurl by hand)"
