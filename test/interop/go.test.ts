@@ -65,9 +65,11 @@ describe("a Go grpc-go client", () => {
 
   it("a deadline that expires ends the call with DeadlineExceeded, and the upstream call with it", async () => {
     harness.emulator.enqueue({ kind: "stall", afterChunks: 1 });
-    const report = await call("-call", "stream", "-timeout", "500ms", "-prompt", "one then nothing");
+    const asked = harness.emulator.requests.length;
+    const report = await call("-call", "stream", "-timeout", "1s", "-prompt", "one then nothing");
     expect(report.texts).toEqual(["one "]);
     expect(report.error?.code).toBe("DeadlineExceeded");
+    expect(harness.emulator.requests.length).toBe(asked + 1);
     await eventually(() => harness.emulator.openRequests === 0);
   });
 

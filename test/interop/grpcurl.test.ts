@@ -70,9 +70,10 @@ describe("grpcurl, by reflection", () => {
 
   it("a deadline that expires ends the call with DeadlineExceeded, and the upstream call with it", async () => {
     harness.emulator.enqueue({ kind: "stall", afterChunks: 0 });
+    const asked = harness.emulator.requests.length;
     const { code, stderr } = await grpcurlRun(
       "-max-time",
-      "0.5",
+      "2",
       "-d",
       requestJson("nothing will come of this"),
       address,
@@ -80,6 +81,8 @@ describe("grpcurl, by reflection", () => {
     );
     expect(stderr).toContain("Code: DeadlineExceeded");
     expect(code).not.toBe(0);
+    // The call reached Gemini (the emulator) and was left hanging there, until the deadline cut it.
+    expect(harness.emulator.requests.length).toBe(asked + 1);
     await eventually(() => harness.emulator.openRequests === 0);
   });
 
