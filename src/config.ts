@@ -91,6 +91,7 @@ export function loadConfig(env: Env = process.env): Config {
     );
   }
   const redisUrl = redis(env, "REDIS_URL");
+  const redisTimeoutMs = integer(env, "REDIS_TIMEOUT_MS", 500, 1, 60_000);
 
   return {
     host: nonEmpty(env, "HOST") ?? "0.0.0.0",
@@ -127,7 +128,7 @@ export function loadConfig(env: Env = process.env): Config {
         concurrentStreams: limit(env, "LIMITS_CONCURRENT_STREAMS"),
       },
       windowSeconds: integer(env, "LIMITS_WINDOW_SECONDS", 60, 1, 3600),
-      redis: redisUrl === undefined ? undefined : { url: redisUrl, timeoutMs: integer(env, "REDIS_TIMEOUT_MS", 500, 1, 60_000) },
+      redis: redisUrl === undefined ? undefined : { url: redisUrl, timeoutMs: redisTimeoutMs },
     },
   };
 }

@@ -1,0 +1,37 @@
+// Callers for tests: a name, a key made up on the spot, and the entry the callers file would hold.
+
+import { createHash, randomBytes } from "node:crypto";
+import type { CallOptions } from "@connectrpc/connect";
+import type { Caller } from "../../src/ops/callers.ts";
+import { noLimits } from "../../src/ops/limits.ts";
+import type { Limits } from "../../src/ops/limits.ts";
+
+export interface TestCaller {
+  readonly name: string;
+  readonly key: string;
+  /** As the gateway holds it. */
+  readonly caller: Caller;
+  /** As the callers file lists it. */
+  readonly entry: { name: string; keySha256: string; limits: Partial<Limits> };
+  /** Call options that present the key, by default as `authorization: Bearer`. */
+  options(header?: "authorization" | "x-api-key" | "x-goog-api-key", extra?: CallOptions): CallOptions;
+}
+
+export function sha256(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}
+
+export function testCaller(name: string, limits: Partial<Limits> = {}): TestCaller {
+  const key = `ck-${name}-${randomBytes(12).toString("hex")}`;
+  const keySha256 = sha256(key);
+  return {
+    name,
+    key,
+    caller: { name, keyDigests: [Buffer.from(keySha256, "hex")], limits: { ...noLimits, ...limits } },
+    entry: { name, keySha256, limits },
+    options(header = "authorization", extra = {}) {
+      const value = header === "authorization" ? `Bearer ${key}` : key;
+      return { ...extra, headers: { [header]: value } };
+    },
+  };
+}
