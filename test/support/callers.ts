@@ -31,7 +31,9 @@ export function testCaller(name: string, limits: Partial<Limits> = {}): TestCall
     entry: { name, keySha256, limits },
     options(header = "authorization", extra = {}) {
       const value = header === "authorization" ? `Bearer ${key}` : key;
-      return { ...extra, headers: { [header]: value } };
+      const headers = new Headers(extra.headers);
+      headers.set(header, value);
+      return { ...extra, headers };
     },
   };
 }

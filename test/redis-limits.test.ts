@@ -1,0 +1,241 @@
+// Limits shared through a real Redis by two gateway processes (as two replicas run), and what
+// happens when Redis freezes or goes away: each replica goes on with its own limits, says so
+// loudly, and goes back to the shared budget when Redis returns.
+
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import type { CallOptions } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GenerateContentRequestSchema, GenerativeService } from "../gen/ts/geminiconnect/v1/generative_service_pb.ts";
+import { QuotaFailureSchema, RetryInfoSchema } from "../gen/ts/google/rpc/error_details_pb.ts";
+import { startEmulator } from "../src/emulator/server.ts";
+import type { Emulator } from "../src/emulator/server.ts";
+import { testCaller } from "./support/callers.ts";
+import type { TestCaller } from "./support/callers.ts";
+import { upstreamKey } from "./support/harness.ts";
+import type { GenerativeClient } from "./support/harness.ts";
+import { startRedis } from "./support/redis.ts";
+import type { RedisServer } from "./support/redis.ts";
+
+const prompt = "one two three four five six";
+const request = create(GenerateContentRequestSchema, {
+  model: "models/gemini-2.5-flash",
+  contents: [{ role: "user", parts: [{ data: { case: "text", value: prompt } }] }],
+});
+
+interface Replica {
+  readonly child: ChildProcess;
+  readonly client: GenerativeClient;
+  /** Every JSON log line the process wrote so far. */
+  logs(): Record<string, unknown>[];
+}
+
+const shared = testCaller("shared", { requestsPerMinute: 3 });
+const tokens = testCaller("tokens", { tokensPerMinute: 10 });
+const streams = testCaller("streams", { concurrentStreams: 1 });
+const frozen = testCaller("frozen", { requestsPerMinute: 1000 });
+const local = testCaller("local", { requestsPerMinute: 2 });
+
+let redis: RedisServer;
+let emulator: Emulator;
+let dir: string;
+let a: Replica;
+let b: Replica;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  emulator = await startEmulator({ apiKey: upstreamKey });
+  dir = mkdtempSync(join(tmpdir(), "gemini-connect-redis-"));
+  const callersFile = join(dir, "callers.json");
+  writeFileSync(callersFile, JSON.stringify({ callers: [shared, tokens, streams, frozen, local].map((c) => c.entry) }));
+  const env = {
+    GEMINI_BACKEND: "gemini",
+    GEMINI_API_KEY: upstreamKey,
+    GEMINI_BASE_URL: emulator.url,
+    CALLERS_FILE: callersFile,
+    REDIS_URL: redis.url,
+    REDIS_TIMEOUT_MS: "200",
+    RETRY_MAX_ATTEMPTS: "1",
+  };
+  [a, b] = await Promise.all([startReplica(env), startReplica(env)]);
+});
+
+afterAll(async () => {
+  for (const replica of [a, b]) {
+    if (replica === undefined || replica.child.exitCode !== null) continue;
+    const exited = once(replica.child, "exit");
+    replica.child.kill("SIGTERM");
+    await exited;
+  }
+  await redis?.close();
+  await emulator?.close();
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+});
+
+async function startReplica(env: Record<string, string>): Promise<Replica> {
+  const child = spawn(process.execPath, ["src/main.ts"], {
+    env: { PATH: process.env["PATH"] ?? "", HOST: "127.0.0.1", PORT: "0", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (data: Buffer) => (output += data.toString()));
+  child.stderr.on("data", (data: Buffer) => (output += data.toString()));
+  const logs = () =>
+    output
+      .split("\n")
+      .filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const listening = logs().find((line) => line["msg"] === "gemini-connect listening");
+    if (typeof listening?.["address"] === "string") {
+      const port = listening["address"].split(":").at(-1);
+      const client = createClient(GenerativeService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` }));
+      return { child, client, logs };
+    }
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`gateway did not start:\n${output}`);
+    await sleep(20);
+  }
+}
+
+let requests = 0;
+
+/** One stream; returns its error (if any) and its log line, found by the request id. */
+async function call(replica: Replica, caller: TestCaller, extra: CallOptions = {}) {
+  const requestId = `redis-test-${++requests}`;
+  let error: ConnectError | undefined;
+  let text = "";
+  try {
+    const options = caller.options("authorization", { ...extra, headers: { "x-request-id": requestId } });
+    for await (const chunk of replica.client.streamGenerateContent(request, options)) {
+      for (const part of chunk.candidates[0]?.content?.parts ?? []) if (part.data.case === "text") text += part.data.value;
+    }
+  } catch (e) {
+    error = ConnectError.from(e);
+  }
+  // The line is written as the RPC ends, and reaches us through a pipe.
+  let line: Record<string, unknown> | undefined;
+  for (const deadline = Date.now() + 5_000; line === undefined && Date.now() < deadline; await sleep(10)) {
+    line = replica.logs().find((l) => l["requestId"] === requestId);
+  }
+  return { error, text, line };
+}
+
+/** Polls with `run` until `done` holds (bounded), for effects that need a reconnect. */
+async function until<T>(run: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await run();
+    if (done(value) || Date.now() > deadline) return value;
+    await sleep(100);
+  }
+}
+
+const messages = (replica: Replica) => replica.logs().map((line) => String(line["msg"]));
+
+describe("two replicas, one Redis", () => {
+  it("each connected to Redis before it listened", () => {
+    for (const replica of [a, b]) {
+      const msgs = messages(replica);
+      expect(msgs.indexOf("Redis connected: limits are shared by every replica")).toBeGreaterThanOrEqual(0);
+      expect(msgs.indexOf("Redis connected: limits are shared by every replica")).toBeLessThan(msgs.indexOf("gemini-connect listening"));
+    }
+  });
+
+  it("hold a caller's requests per minute across both", async () => {
+    expect((await call(a, shared)).line).toMatchObject({ code: "ok", caller: "shared", limit: "ok", limitStore: "redis" });
+    expect((await call(b, shared)).error).toBeUndefined();
+    expect((await call(a, shared)).error).toBeUndefined();
+    const before = emulator.requests.length;
+    const refused = await call(b, shared);
+    expect(refused.error?.code).toBe(Code.ResourceExhausted);
+    expect(refused.error?.findDetails(QuotaFailureSchema)[0]?.violations[0]?.quotaId).toBe("caller.requests");
+    expect(refused.error?.findDetails(RetryInfoSchema)).toHaveLength(1);
+    expect(refused.line).toMatchObject({ code: "ResourceExhausted", caller: "shared", limit: "caller.requests", limitStore: "redis" });
+    expect((await call(a, shared)).error?.code).toBe(Code.ResourceExhausted);
+    expect(emulator.requests.length).toBe(before);
+  });
+
+  it("charge tokens spent on one replica to the budget the other checks", async () => {
+    const spent = await call(a, tokens);
+    expect(spent.line).toMatchObject({ code: "ok", tokens: { total: 12 } });
+    const refused = await call(b, tokens);
+    expect(refused.error?.code).toBe(Code.ResourceExhausted);
+    expect(refused.line).toMatchObject({ limit: "caller.tokens" });
+  });
+
+  it("count a caller's open RPCs on both, and free the slot when the RPC ends", async () => {
+    emulator.enqueue({ kind: "stall", afterChunks: 1 });
+    const leave = new AbortController();
+    const held = a.client.streamGenerateContent(request, streams.options("x-api-key", { signal: leave.signal }))[Symbol.asyncIterator]();
+    await held.next();
+    const refused = await call(b, streams);
+    expect(refused.error?.code).toBe(Code.ResourceExhausted);
+    expect(refused.line).toMatchObject({ limit: "caller.streams", limitStore: "redis" });
+    leave.abort();
+    await held.next().catch(() => undefined);
+    const after = await until(
+      () => call(b, streams),
+      (outcome) => outcome.error?.code !== Code.ResourceExhausted,
+    );
+    expect(after.error).toBeUndefined();
+  });
+});
+
+describe("when Redis stops answering", () => {
+  it("a frozen Redis: RPCs go on with local limits after REDIS_TIMEOUT_MS, and back to Redis when it answers", async () => {
+    redis.pause();
+    try {
+      const during = await call(a, frozen);
+      expect(during.error).toBeUndefined();
+      expect(during.text).toBe(prompt);
+      expect(during.line).toMatchObject({ code: "ok", caller: "frozen", limitStore: "memory" });
+      expect(messages(a).some((m) => m.startsWith("REDIS NOT ANSWERING"))).toBe(true);
+    } finally {
+      redis.resume();
+    }
+    const back = await until(
+      () => call(a, frozen),
+      (outcome) => outcome.line?.["limitStore"] === "redis",
+    );
+    expect(back.line).toMatchObject({ code: "ok", limitStore: "redis" });
+    expect(messages(a)).toContain("Redis is back: limits are shared by every replica again");
+  });
+
+  it("Redis gone: each replica serves on with its own limits and says so loudly; shared again once Redis is back", async () => {
+    await redis.kill();
+    // Both keep serving, each on its own copy of the caller's budget (2 per window).
+    const first = await call(a, local);
+    expect(first.error).toBeUndefined();
+    expect(first.line).toMatchObject({ code: "ok", caller: "local", limitStore: "memory" });
+    expect((await call(a, local)).error).toBeUndefined();
+    const refused = await call(a, local);
+    expect(refused.error?.code).toBe(Code.ResourceExhausted);
+    expect(refused.line).toMatchObject({ limit: "caller.requests", limitStore: "memory" });
+    expect((await call(b, local)).error).toBeUndefined();
+    for (const replica of [a, b]) {
+      const loud = replica.logs().find((line) => String(line["msg"]).startsWith("REDIS UNREACHABLE"));
+      expect(loud).toMatchObject({ level: 50, redis: `127.0.0.1:${redis.port}` });
+      expect(JSON.stringify(loud)).not.toContain("redis://");
+    }
+
+    await redis.restart();
+    for (const replica of [a, b]) {
+      const back = await until(
+        () => call(replica, frozen),
+        (outcome) => outcome.line?.["limitStore"] === "redis",
+      );
+      expect(back.line).toMatchObject({ code: "ok", limitStore: "redis" });
+    }
+    // The restarted Redis is empty: the caller starts a fresh shared budget.
+    expect((await call(b, local)).line).toMatchObject({ code: "ok", limitStore: "redis" });
+  });
+});
