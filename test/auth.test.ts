@@ -5,7 +5,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import type { CallOptions } from "@connectrpc/connect";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -210,6 +210,12 @@ describe("the callers file", () => {
     [file([{ name: "a", keySha256: digest }, { name: "b", keySha256: digest }]), /callers "a" and "b" have the same key/],
   ])("refuses %s, naming the problem", (text, message) => {
     expect(problem(text)).toMatch(message);
+  });
+
+  it("takes the example of docs/callers.md as it is written", () => {
+    const doc = readFileSync(join(import.meta.dirname, "..", "docs", "callers.md"), "utf8");
+    const example = /```json\n([\s\S]*?)```/.exec(doc)?.[1] ?? "";
+    expect(parseCallers(example).map((c) => c.name)).toEqual(["search-frontend", "nightly-batch"]);
   });
 
   it("never quotes a digest that is wrong: it may be the key itself, pasted by mistake", () => {
