@@ -2,6 +2,8 @@
 // in gen/go. Copy this file and gen/go's module to start a client of your own.
 //
 //	go run . -addr 127.0.0.1:8080 "Why is the sky blue?"
+//
+// When the gateway checks callers (CALLERS_FILE), put your caller key in GEMINI_CONNECT_KEY.
 package main
 
 import (
@@ -17,6 +19,7 @@ import (
 	geminiconnectv1 "github.com/example/gemini-connect/gen/go/geminiconnect/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 )
 
@@ -41,6 +44,9 @@ func main() {
 
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
+	if key := os.Getenv("GEMINI_CONNECT_KEY"); key != "" {
+		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+key)
+	}
 	stream, err := client.StreamGenerateContent(ctx, &geminiconnectv1.GenerateContentRequest{
 		Model: *model,
 		Contents: []*geminiconnectv1.Content{{

@@ -2,9 +2,12 @@
 in gen/python. Copy this file to start a client of your own.
 
     PYTHONPATH=gen/python python examples/python/stream.py "Why is the sky blue?"
+
+When the gateway checks callers (CALLERS_FILE), put your caller key in GEMINI_CONNECT_KEY.
 """
 
 import argparse
+import os
 import sys
 
 import grpc
@@ -24,11 +27,13 @@ def main() -> int:
         model=args.model,
         contents=[content_pb2.Content(role="user", parts=[content_pb2.Part(text=" ".join(args.prompt))])],
     )
+    key = os.environ.get("GEMINI_CONNECT_KEY")
+    metadata = [("authorization", f"Bearer {key}")] if key else []
     # Cleartext HTTP/2 (h2c), as gemini-connect listens; use grpc.secure_channel behind a TLS proxy.
     with grpc.insecure_channel(args.addr) as channel:
         stub = generative_service_pb2_grpc.GenerativeServiceStub(channel)
         try:
-            for chunk in stub.StreamGenerateContent(request, timeout=args.timeout):
+            for chunk in stub.StreamGenerateContent(request, timeout=args.timeout, metadata=metadata):
                 for candidate in chunk.candidates:
                     for part in candidate.content.parts:
                         print(part.text, end="", flush=True)

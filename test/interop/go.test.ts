@@ -6,6 +6,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testCaller } from "../support/callers.ts";
 import { eventually, startHarness } from "../support/harness.ts";
 import type { Harness } from "../support/harness.ts";
 import { goTool, invalidKeyError, repoRoot, run } from "./support.ts";
@@ -96,5 +97,22 @@ describe("a Go grpc-go client", () => {
     expect(stderr).toBe("");
     expect(code).toBe(0);
     expect(stdout).toBe("Why is the sky blue?\n");
+  });
+
+  it("runs examples/go against a gateway that checks callers, with the key from GEMINI_CONNECT_KEY", async () => {
+    const caller = testCaller("go-example");
+    const guarded = await startHarness({ callers: [caller.caller] });
+    try {
+      const example = join(binaries, "example");
+      const args = ["-addr", new URL(guarded.baseUrl).host, "hello", "with", "a", "key"];
+      const withKey = await run(example, args, { env: { ...process.env, GEMINI_CONNECT_KEY: caller.key } });
+      expect(withKey).toEqual({ code: 0, stdout: "hello with a key\n", stderr: "" });
+      const { GEMINI_CONNECT_KEY: _, ...noKey } = process.env;
+      const without = await run(example, args, { env: noKey });
+      expect(without.code).toBe(1);
+      expect(without.stderr).toMatch(/^error: Unauthenticated: /);
+    } finally {
+      await guarded.close();
+    }
   });
 });
