@@ -106,6 +106,12 @@ const streamsRetryMs = 1_000;
 // Slots are given back only this far before their lease ends: a give-back that lands after the
 // counter expired would count as a free slot in the next lease.
 const leaseMarginMs = 1_000;
+// Added to a window's remaining time in RetryInfo: timers may fire a little early, and Redis keeps
+// a key through its last millisecond, so a caller who waits exactly the delay must find it over.
+const windowSlackMs = 50;
+// One message for every way Redis goes away, so one alert catches them all.
+const redisDown =
+  "REDIS UNREACHABLE: limits are now kept by each replica on its own (N replicas allow N times each budget) until it is back";
 // How long the start waits for Redis before it serves with local limits.
 const startWaitMs = 2_000;
 
@@ -148,19 +154,13 @@ export function createLimiter(options: LimiterOptions): Limiter {
     redis.on("close", () => {
       if (closing || redisUp !== true) return;
       redisUp = false;
-      logger.error(
-        { redis: redisWhere, reason: lastError || "connection closed" },
-        "REDIS UNREACHABLE: limits are now kept by each replica on its own (N replicas allow N times each budget) until it is back",
-      );
+      logger.error({ redis: redisWhere, reason: lastError || "connection closed" }, redisDown);
     });
   }
   const redisFailed = (error: unknown) => {
     if (redisUp !== true) return;
     redisUp = false;
-    logger.error(
-      { redis: redisWhere, reason: error instanceof Error ? error.message : String(error) },
-      "REDIS NOT ANSWERING: limits are now kept by each replica on its own (N replicas allow N times each budget) until it is back",
-    );
+    logger.error({ redis: redisWhere, reason: error instanceof Error ? error.message : String(error) }, redisDown);
     // A command that timed out leaves the connection up but useless; a reconnect tells when it is back.
     redis?.disconnect(true);
   };
@@ -213,7 +213,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
   function refuse(answers: readonly Answer[], summary: RpcSummary | undefined): never {
     const refusals = answers.filter((answer) => answer.refused);
     const delays = refusals.map((answer) =>
-      answer.meter.kind === "streams" ? streamsRetryMs : Math.max(1, Math.ceil(answer.res?.msBeforeNext ?? streamsRetryMs)),
+      answer.meter.kind === "streams" ? streamsRetryMs : Math.max(0, Math.ceil(answer.res?.msBeforeNext ?? 0)) + windowSlackMs,
     );
     // The latest of the refusals: coming back before it would only be refused again.
     const worst = delays.indexOf(Math.max(...delays));
