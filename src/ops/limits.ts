@@ -147,6 +147,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
     let everUp = false;
     redis.on("ready", () => {
       redisUp = true;
+      lastError = "";
       if (everUp) logger.warn({ redis: redisWhere }, "Redis is back: limits are shared by every replica again");
       else logger.info({ redis: redisWhere }, "Redis connected: limits are shared by every replica");
       everUp = true;
@@ -241,11 +242,12 @@ export function createLimiter(options: LimiterOptions): Limiter {
     ]);
   }
 
-  async function admit(caller: Caller | undefined, generates: boolean, summary: RpcSummary | undefined): Promise<Ticket> {
+  /** Undefined when no limit applies to this RPC: nothing to count, nothing to give back. */
+  async function admit(caller: Caller | undefined, generates: boolean, summary: RpcSummary | undefined): Promise<Ticket | undefined> {
     const scopes = [caller === undefined ? undefined : callerScopes.get(caller.name), global].filter((scope) => scope !== undefined);
     const tokenMeters = generates ? scopes.map((scope) => scope.tokens).filter((m) => m !== undefined) : [];
     const takeMeters = scopes.flatMap((scope) => [scope.requests, scope.streams]).filter((m) => m !== undefined);
-    if (tokenMeters.length === 0 && takeMeters.length === 0) return { settle: async () => {} };
+    if (tokenMeters.length === 0 && takeMeters.length === 0) return undefined;
     if (summary !== undefined) summary.limit = "ok";
     const used = new Set<Store>();
     const note = (answers: readonly Answer[]) => {
@@ -331,6 +333,8 @@ export function createLimiter(options: LimiterOptions): Limiter {
         const summary = req.contextValues.get(rpcSummaryKey);
         const generates = req.method.output.typeName === GenerateContentResponseSchema.typeName;
         const ticket = await admit(req.contextValues.get(callerKey), generates, summary);
+        // Unlimited: the stream is not wrapped, so it costs nothing per chunk.
+        if (ticket === undefined) return next(req);
 
         // Settled once, whichever comes first: the RPC's end, or the caller leaving (a stream the
         // server never reads to its end would otherwise keep its slot).
