@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what `npm run generate` and the interop tests need besides npm packages, into .tools/
-# (git-ignored) at exact versions:
+# Installs what `npm run generate` and the tests need besides npm packages: redis-server (Debian)
+# when missing, and into .tools/ (git-ignored) at exact versions:
 #   .tools/bin/   grpcurl, protoc-gen-go, protoc-gen-go-grpc   (go install, from the Go module proxy)
 #   .tools/venv/  grpcio-tools, grpcio, protobuf, ...          (pip, from PyPI; scripts/requirements-tools.txt)
 # and downloads and compiles the Go modules of gen/go, examples/go and test/interop/go, so that the
@@ -29,6 +29,17 @@ fail() { printf 'install-tools: %s\n' "$*" >&2; exit 1; }
 command -v go >/dev/null || fail "go is not on PATH (Go >= 1.26 is needed: https://go.dev/doc/install)"
 command -v "$python" >/dev/null || fail "$python is not on PATH (Python >= 3.9 is needed, or set PYTHON)"
 "$python" -c 'import sys; sys.exit(sys.version_info < (3, 9))' || fail "$python is older than 3.9"
+
+# redis-server, for the shared-limits tests (they start their own on a free port). From Debian's
+# packages when missing and we may install them; otherwise those tests say what to install.
+if ! command -v redis-server >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "apt-get install redis-server"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+  else
+    say "redis-server is missing: install it (e.g. apt-get install redis-server) for the Redis limit tests"
+  fi
+fi
 
 mkdir -p "$tools/bin"
 printf '*\n' > "$tools/.gitignore"

@@ -28,9 +28,12 @@ export function checkCountTokensRequest(request: CountTokensRequest): string {
 // Gemini's own model names: `models/{id}`, `tunedModels/{id}`, or a bare id the SDK prefixes.
 const modelName = /^(?:(?:models|tunedModels)\/)?[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
+// Far above any real name; a longer one would only make Gemini's front end refuse the URL.
+const maxModelLength = 256;
+
 function checkModel(model: string, field: string): void {
   if (model === "") invalid(field, 'required, e.g. "models/gemini-2.5-flash"');
-  if (!modelName.test(model) || model.includes("..")) {
+  if (model.length > maxModelLength || !modelName.test(model) || model.includes("..")) {
     invalid(field, `"${model.slice(0, 100)}" is not a model name like "models/gemini-2.5-flash"`);
   }
 }

@@ -79,8 +79,19 @@ export function createMetrics(): Metrics {
   const retries = new Counter({ name: "gemini_upstream_retries_total", help: "Upstream requests retried, by the code that caused the retry.", labelNames: ["model", "code"], registers: [registry] });
   const tokens = new Counter({
     name: "gemini_tokens_total",
-    help: "Tokens Gemini reported in each RPC's final usage, by model and kind.",
-    labelNames: ["model", "kind"],
+    help: "Tokens Gemini reported in each RPC's final usage, by model, kind and caller.",
+    labelNames: ["model", "kind", "caller"],
+    registers: [registry],
+  });
+  const refused = new Counter({
+    name: "gemini_limit_refusals_total",
+    help: "RPCs refused by a limit, by the limit (e.g. caller.requests, global.tokens) and caller.",
+    labelNames: ["limit", "caller"],
+    registers: [registry],
+  });
+  const localLimits = new Counter({
+    name: "gemini_limits_without_redis_total",
+    help: "RPCs whose limits were checked in this process because Redis was unreachable.",
     registers: [registry],
   });
 
@@ -115,6 +126,10 @@ export function createMetrics(): Metrics {
       if (rpc.type === "server_stream") inFlight.dec();
 
       const { summary } = rpc;
+      // Caller names come from the callers file, not from the request: a bounded set.
+      const caller = summary.caller ?? "none";
+      if (summary.limit !== undefined && summary.limit !== "ok") refused.inc({ limit: summary.limit, caller });
+      if (summary.limitStore === "memory") localLimits.inc();
       if (summary.attempts === 0) return;
       const model = modelLabel(rpc);
       if (rpc.type === "server_stream" && rpc.firstMessageMs !== undefined) firstChunk.observe({ model }, rpc.firstMessageMs / 1000);
@@ -132,7 +147,7 @@ export function createMetrics(): Metrics {
         cached: usage.cachedContentTokenCount,
         tool_use: usage.toolUsePromptTokenCount,
       };
-      for (const [kind, count] of Object.entries(kinds)) if (count > 0) tokens.inc({ model, kind }, count);
+      for (const [kind, count] of Object.entries(kinds)) if (count > 0) tokens.inc({ model, kind, caller }, count);
     },
   };
 }
