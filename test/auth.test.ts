@@ -5,7 +5,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import type { CallOptions } from "@connectrpc/connect";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,6 +15,7 @@ import { ConfigError, describeConfig, loadConfig } from "../src/config.ts";
 import { identify, presentedKey } from "../src/ops/auth.ts";
 import { CallersFileError, parseCallers } from "../src/ops/callers.ts";
 import { sha256, testCaller } from "./support/callers.ts";
+import { readmeSection } from "./support/readme.ts";
 import { protocols, startHarness, transportFor } from "./support/harness.ts";
 import type { GenerativeClient, Harness } from "./support/harness.ts";
 
@@ -212,8 +213,8 @@ describe("the callers file", () => {
     expect(problem(text)).toMatch(message);
   });
 
-  it("takes the example of docs/callers.md as it is written", () => {
-    const doc = readFileSync(join(import.meta.dirname, "..", "docs", "callers.md"), "utf8");
+  it("takes the example of the README's callers file as it is written", () => {
+    const doc = readmeSection("Callers and limits");
     const example = /```json\n([\s\S]*?)```/.exec(doc)?.[1] ?? "";
     expect(parseCallers(example).map((c) => c.name)).toEqual(["search-frontend", "nightly-batch"]);
   });

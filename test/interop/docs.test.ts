@@ -1,19 +1,19 @@
-// The grpcurl, buf curl and curl lines of docs/clients.md, run as written against a running gateway
+// The grpcurl, buf curl and curl lines of the README's Debugging section, run as written against a running gateway
 // (its port in place of 8080), so that the documentation cannot drift from what works.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startHarness } from "../support/harness.ts";
 import type { Harness } from "../support/harness.ts";
+import { readmeSection } from "../support/readme.ts";
 import { repoRoot, run, tool } from "./support.ts";
 
-const doc = "docs/clients.md";
 
 /** Every command line of the doc's sh blocks that calls the server. */
 function commands(): string[] {
-  const text = readFileSync(join(repoRoot, doc), "utf8");
+  const text = readmeSection("Debugging");
   const blocks = [...text.matchAll(/```sh\n([\s\S]*?)```/g)].map((match) => match[1] ?? "");
   return blocks
     .flatMap((block) => block.split("\n"))
@@ -45,7 +45,7 @@ afterAll(async () => {
   if (curlHome !== undefined) rmSync(curlHome, { recursive: true, force: true });
 });
 
-describe(`the commands of ${doc}`, () => {
+describe("the commands of the README's Debugging section", () => {
   it("are there to run", () => {
     expect(runs.length).toBeGreaterThanOrEqual(15);
   });

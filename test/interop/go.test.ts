@@ -92,7 +92,7 @@ describe("a Go grpc-go client", () => {
     });
   });
 
-  it("runs examples/go as docs/clients.md says", async () => {
+  it("runs examples/go as the README says", async () => {
     const { code, stdout, stderr } = await run(join(binaries, "example"), ["-addr", address, "Why", "is", "the", "sky", "blue?"]);
     expect(stderr).toBe("");
     expect(code).toBe(0);

@@ -83,7 +83,7 @@ describe("a Python grpcio client", () => {
     });
   });
 
-  it("runs examples/python/stream.py as docs/clients.md says", async () => {
+  it("runs examples/python/stream.py as the README says", async () => {
     const { code, stdout, stderr } = await run(
       py.command,
       ["examples/python/stream.py", "--addr", address, "Why", "is", "the", "sky", "blue?"],
