@@ -25,10 +25,15 @@ export interface BenchConfig {
     readonly chunks: number;
     readonly chunkChars: number;
   };
-  /** Unpaced long streams: chunks/s and gateway CPU per chunk. */
+  /**
+   * Unpaced streams run to completion: chunks/s and gateway CPU per chunk. Each phase moves about
+   * `chunksPerPhase` chunks: N streams of chunksPerPhase/N chunks (within [minChunks, maxChunks]).
+   */
   readonly saturation: {
     readonly levels: readonly number[];
-    readonly chunks: number;
+    readonly chunksPerPhase: number;
+    readonly minChunks: number;
+    readonly maxChunks: number;
     readonly chunkChars: number;
   };
   /** Slow streams held open: gateway RSS per stream at each count (cumulative). */
@@ -54,7 +59,7 @@ export interface BenchConfig {
   };
   /** gRPC connections the load generator spreads gateway streams over. */
   readonly connections: number;
-  /** Run the gateway with --cpu-prof for the saturation scenario and summarize the profile. */
+  /** Run the saturation gateways with --cpu-prof and summarize where their CPU went. */
   readonly profile: boolean;
   /** The gateway's LOG_LEVEL (it logs one line per RPC at info). */
   readonly logLevel: string;
@@ -82,7 +87,7 @@ const full: BenchConfig = {
     chunks: 10,
     chunkChars: 64,
   },
-  saturation: { levels: [1, 100, 1000], chunks: 2_000, chunkChars: 64 },
+  saturation: { levels: [1, 100, 1000], chunksPerPhase: 20_000, minChunks: 20, maxChunks: 2_000, chunkChars: 64 },
   memory: { levels: [1_000, 5_000, 10_000], batch: 500, settleMs: 1_000 },
   stalled: { readers: 100, streamBytes: 10_000_000, chunkChars: 10_000, holdMs: 10_000, sampleMs: 250 },
   ghz: { mode: "auto", concurrency: 50, total: 5_000 },
@@ -101,6 +106,7 @@ const quick: BenchConfig = {
   windowMs: 1_500,
   memory: { ...full.memory, levels: [1_000, 5_000] },
   stalled: { ...full.stalled, holdMs: 4_000 },
+  saturation: { ...full.saturation, chunksPerPhase: 8_000 },
   ghz: { ...full.ghz, total: 1_000 },
 };
 
@@ -121,7 +127,7 @@ const tiny: BenchConfig = {
     chunks: 3,
     chunkChars: 16,
   },
-  saturation: { levels: [1, 2], chunks: 50, chunkChars: 16 },
+  saturation: { levels: [1, 2], chunksPerPhase: 200, minChunks: 10, maxChunks: 100, chunkChars: 16 },
   memory: { levels: [5, 10], batch: 5, settleMs: 100 },
   stalled: { readers: 2, streamBytes: 200_000, chunkChars: 10_000, holdMs: 600, sampleMs: 100 },
   ghz: { mode: "off", concurrency: 2, total: 10 },

@@ -5,7 +5,7 @@
 import { create } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import type { Client } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { GoogleGenAI } from "@google/genai";
 import { setTimeout as sleep } from "node:timers/promises";
 import { GenerateContentRequestSchema, GenerativeService } from "../gen/ts/geminiconnect/v1/generative_service_pb.ts";
@@ -17,9 +17,13 @@ import type {
   CloseResult,
   Command,
   CommandMessage,
+  FixedRunCommand,
+  FixedRunResult,
   OpenCommand,
   OpenResult,
+  ReleaseResult,
   ReplyMessage,
+  ResultOf,
   StreamRequest,
   Target,
 } from "./protocol.ts";
@@ -29,6 +33,7 @@ type Opener = (signal: AbortSignal) => Promise<AsyncIterable<unknown>>;
 
 const sdkClients = new Map<string, GoogleGenAI>();
 const gatewayClients = new Map<string, Client<typeof GenerativeService>[]>();
+const sessions = new Map<string, Http2SessionManager[]>();
 
 function openerFor(target: Target, request: StreamRequest): Opener {
   if (target.kind === "sdk") {
@@ -51,10 +56,12 @@ function openerFor(target: Target, request: StreamRequest): Opener {
   const key = `${target.baseUrl} ${target.connections}`;
   let clients = gatewayClients.get(key);
   if (clients === undefined) {
-    clients = Array.from({ length: Math.max(1, target.connections) }, () =>
-      createClient(GenerativeService, createGrpcTransport({ baseUrl: target.baseUrl })),
+    const managers = Array.from({ length: Math.max(1, target.connections) }, () => new Http2SessionManager(target.baseUrl));
+    clients = managers.map((sessionManager) =>
+      createClient(GenerativeService, createGrpcTransport({ baseUrl: target.baseUrl, sessionManager })),
     );
     gatewayClients.set(key, clients);
+    sessions.set(target.baseUrl, [...(sessions.get(target.baseUrl) ?? []), ...managers]);
   }
   const pool = clients;
   const message: GenerateContentRequest = create(GenerateContentRequestSchema, {
@@ -185,6 +192,59 @@ async function closedLoop(command: ClosedLoopCommand): Promise<ClosedLoopResult>
   };
 }
 
+async function fixedRun(command: FixedRunCommand): Promise<FixedRunResult> {
+  const open = openerFor(command.target, command.request);
+  const stop = new AbortController();
+  const limit = setTimeout(() => stop.abort(), command.limitMs);
+  const ownPids = [process.pid, ...command.ownPids];
+  const readOwn = () => ownPids.reduce((sum, pid) => sum + cpuUs(pid), 0);
+  const readCpu = () => (command.cpuPid === undefined ? 0 : cpuUs(command.cpuPid));
+  let chunks = 0;
+  let streamsCompleted = 0;
+  let shortStreams = 0;
+  let errors = 0;
+  let firstError: string | undefined;
+  const systemAtStart = systemBusyUs();
+  const ownAtStart = readOwn();
+  const cpuAtStart = readCpu();
+  const started = performance.now();
+  const worker = async (index: number) => {
+    const delay = (index / command.concurrency) * command.staggerMs;
+    if (delay > 0) await sleep(delay);
+    for (let i = 0; i < command.streamsPerWorker && !stop.signal.aborted; i++) {
+      let count = 0;
+      try {
+        for await (const _chunk of await open(stop.signal)) {
+          chunks++;
+          count++;
+        }
+        streamsCompleted++;
+        if (count !== command.expectChunks) shortStreams++;
+      } catch (error) {
+        if (stop.signal.aborted) break;
+        errors++;
+        firstError ??= error instanceof Error ? error.message : String(error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: command.concurrency }, (_, i) => worker(i)));
+  clearTimeout(limit);
+  const elapsedMs = performance.now() - started;
+  const cpu = readCpu() - cpuAtStart;
+  const other = systemBusyUs() - systemAtStart - (readOwn() - ownAtStart);
+  return {
+    elapsedMs,
+    chunks,
+    streamsCompleted,
+    shortStreams,
+    errors,
+    firstError,
+    timedOut: stop.signal.aborted,
+    cpuUs: command.cpuPid === undefined ? undefined : cpu,
+    otherCores: Math.max(0, other) / (elapsedMs * 1000),
+  };
+}
+
 interface Held {
   readonly abort: AbortController;
   readonly done: Promise<void>;
@@ -252,14 +312,27 @@ async function closeHeld(): Promise<CloseResult> {
   return { closed: streams.length, ms: performance.now() - started };
 }
 
-async function handle(command: Command): Promise<ClosedLoopResult | OpenResult | CloseResult> {
+/** Closes the HTTP/2 connections to a gateway, so that it can stop without waiting for us. */
+function release(baseUrl: string): ReleaseResult {
+  const managers = sessions.get(baseUrl) ?? [];
+  for (const manager of managers) manager.abort();
+  sessions.delete(baseUrl);
+  for (const key of [...gatewayClients.keys()]) if (key.startsWith(`${baseUrl} `)) gatewayClients.delete(key);
+  return { connections: managers.length };
+}
+
+async function handle(command: Command): Promise<ResultOf[keyof ResultOf]> {
   switch (command.kind) {
     case "closedLoop":
       return closedLoop(command);
+    case "fixedRun":
+      return fixedRun(command);
     case "open":
       return openHeld(command);
     case "close":
       return closeHeld();
+    case "release":
+      return release(command.baseUrl);
   }
 }
 

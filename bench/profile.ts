@@ -1,6 +1,6 @@
 // Reads a V8 .cpuprofile (node --cpu-prof) and says where the time went: self time per function,
 // inclusive time per function of our own code, and self time per package.
-// Standalone: node bench/profile.ts <file.cpuprofile> [top]
+// Standalone: node bench/profile.ts [--top N] <file.cpuprofile>...
 
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -35,7 +35,7 @@ export interface ProfileEntry {
 
 export interface ProfileSummary {
   readonly file: string;
-  /** Sampled time, idle excluded, ms. */
+  /** Sampled time, idle and module loading excluded, ms. */
   readonly busyMs: number;
   readonly selfByFunction: readonly ProfileEntry[];
   readonly selfByPackage: readonly ProfileEntry[];
@@ -43,7 +43,35 @@ export interface ProfileSummary {
   readonly inclusiveOwnCode: readonly ProfileEntry[];
 }
 
-export function summarizeProfile(file: string, root: string, top = 25): ProfileSummary {
+/** One summary over several profiles (e.g. one per gateway process of a run). */
+export function summarizeProfile(files: string | readonly string[], root: string, top = 25): ProfileSummary {
+  const list = typeof files === "string" ? [files] : files;
+  const selfFn = new Map<string, number>();
+  const selfPkg = new Map<string, number>();
+  const inclusive = new Map<string, number>();
+  let busyUs = 0;
+  for (const file of list) busyUs += accumulate(file, root, selfFn, selfPkg, inclusive);
+  const entries = (map: Map<string, number>, count: number): ProfileEntry[] =>
+    [...map]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, count)
+      .map(([name, us]) => ({ name, ms: Math.round(us / 100) / 10, percent: Math.round((us / busyUs) * 1000) / 10 }));
+  return {
+    file: list.join(", "),
+    busyMs: Math.round(busyUs / 1000),
+    selfByFunction: entries(selfFn, top),
+    selfByPackage: entries(selfPkg, top),
+    inclusiveOwnCode: entries(inclusive, top),
+  };
+}
+
+function accumulate(
+  file: string,
+  root: string,
+  selfFn: Map<string, number>,
+  selfPkg: Map<string, number>,
+  inclusive: Map<string, number>,
+): number {
   const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
@@ -64,14 +92,28 @@ export function summarizeProfile(file: string, root: string, top = 25): ProfileS
     return `${frame.functionName === "" ? "(anonymous)" : frame.functionName}${where}`;
   };
 
+  // Module loading and compiling at startup is not the serving path: left out.
+  const startup = new Map<number, boolean>();
+  const isStartup = (id: number): boolean => {
+    const known = startup.get(id);
+    if (known !== undefined) return known;
+    const frame = byId.get(id)?.callFrame;
+    const parentId = parent.get(id);
+    const value =
+      frame !== undefined &&
+      (frame.url.startsWith("node:internal/modules/") || frame.url.startsWith("node:internal/main/") || frame.functionName === "compileSourceTextModule")
+        ? true
+        : parentId === undefined
+          ? false
+          : isStartup(parentId);
+    startup.set(id, value);
+    return value;
+  };
   let busyUs = 0;
-  const selfFn = new Map<string, number>();
-  const selfPkg = new Map<string, number>();
-  const inclusive = new Map<string, number>();
   for (const [id, us] of selfUs) {
     const node = byId.get(id);
     if (node === undefined) continue;
-    if (node.callFrame.functionName === "(idle)") continue;
+    if (node.callFrame.functionName === "(idle)" || isStartup(id)) continue;
     busyUs += us;
     add(selfFn, label(node.callFrame), us);
     add(selfPkg, packageOf(node.callFrame), us);
@@ -87,18 +129,7 @@ export function summarizeProfile(file: string, root: string, top = 25): ProfileS
       add(inclusive, key, us);
     }
   }
-  const entries = (map: Map<string, number>, count: number): ProfileEntry[] =>
-    [...map]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, count)
-      .map(([name, us]) => ({ name, ms: Math.round(us / 100) / 10, percent: Math.round((us / busyUs) * 1000) / 10 }));
-  return {
-    file,
-    busyMs: Math.round(busyUs / 1000),
-    selfByFunction: entries(selfFn, top),
-    selfByPackage: entries(selfPkg, top),
-    inclusiveOwnCode: entries(inclusive, top),
-  };
+  return busyUs;
 }
 
 export function formatProfile(summary: ProfileSummary): string {
@@ -126,7 +157,8 @@ function shortUrl(url: string, root: string): string {
 function isOwnCode(url: string, root: string): boolean {
   if (url === "" || url.includes("/node_modules/")) return false;
   const path = shortUrl(url, root);
-  return path.startsWith("src/") || path.startsWith("gen/");
+  // Also a patched copy elsewhere (--gateway-entry /tmp/copy/src/main.ts).
+  return path.startsWith("src/") || path.startsWith("gen/") || /\/(src|gen)\//.test(path);
 }
 
 function packageOf(frame: CallFrame): string {
@@ -143,12 +175,15 @@ function packageOf(frame: CallFrame): string {
   return url;
 }
 
-if (process.argv[1] !== undefined && import.meta.url === `file://${process.argv[1]}`) {
-  const [file, top] = process.argv.slice(2);
-  if (file === undefined) {
-    process.stderr.write("usage: node bench/profile.ts <file.cpuprofile> [top]\n");
+if (import.meta.main) {
+  const args = process.argv.slice(2);
+  const topFlag = args.indexOf("--top");
+  const top = topFlag >= 0 ? Number(args[topFlag + 1]) : 25;
+  const files = args.filter((_, i) => i !== topFlag && i !== topFlag + 1 || topFlag < 0);
+  if (files.length === 0) {
+    process.stderr.write("usage: node bench/profile.ts [--top N] <file.cpuprofile>...\n");
     process.exit(2);
   }
   const root = fileURLToPath(new URL("..", import.meta.url));
-  process.stdout.write(`${formatProfile(summarizeProfile(file, root, top === undefined ? 25 : Number(top)))}\n`);
+  process.stdout.write(`${formatProfile(summarizeProfile(files, root, top))}\n`);
 }

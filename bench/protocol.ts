@@ -52,6 +52,37 @@ export interface ClosedLoopResult {
   readonly otherCores: number;
 }
 
+/**
+ * Fixed work: N workers each run `streamsPerWorker` complete streams back to back. Throughput is
+ * chunks over wall time and gateway CPU is over the whole run, so data a gateway buffers ahead of
+ * its client counts exactly once (a window cut short would count its work but not its chunks).
+ */
+export interface FixedRunCommand {
+  readonly kind: "fixedRun";
+  readonly target: Target;
+  readonly request: StreamRequest;
+  readonly concurrency: number;
+  readonly streamsPerWorker: number;
+  readonly staggerMs: number;
+  readonly expectChunks: number;
+  readonly cpuPid: number | undefined;
+  readonly ownPids: readonly number[];
+  /** Gives up (aborting what is open) after this long. */
+  readonly limitMs: number;
+}
+
+export interface FixedRunResult {
+  readonly elapsedMs: number;
+  readonly chunks: number;
+  readonly streamsCompleted: number;
+  readonly shortStreams: number;
+  readonly errors: number;
+  readonly firstError: string | undefined;
+  readonly timedOut: boolean;
+  readonly cpuUs: number | undefined;
+  readonly otherCores: number;
+}
+
 /** Opens `count` more streams and holds them open after their first chunk (reading on, or not). */
 export interface OpenCommand {
   readonly kind: "open";
@@ -83,12 +114,24 @@ export interface CloseResult {
   readonly ms: number;
 }
 
-export type Command = ClosedLoopCommand | OpenCommand | CloseCommand;
+/** Closes the load generator's connections to a gateway (before that gateway is stopped). */
+export interface ReleaseCommand {
+  readonly kind: "release";
+  readonly baseUrl: string;
+}
+
+export interface ReleaseResult {
+  readonly connections: number;
+}
+
+export type Command = ClosedLoopCommand | FixedRunCommand | OpenCommand | CloseCommand | ReleaseCommand;
 
 export interface ResultOf {
   closedLoop: ClosedLoopResult;
+  fixedRun: FixedRunResult;
   open: OpenResult;
   close: CloseResult;
+  release: ReleaseResult;
 }
 
 export interface CommandMessage {
@@ -97,5 +140,5 @@ export interface CommandMessage {
 }
 
 export type ReplyMessage =
-  | { readonly id: number; readonly ok: true; readonly result: ClosedLoopResult | OpenResult | CloseResult }
+  | { readonly id: number; readonly ok: true; readonly result: ResultOf[keyof ResultOf] }
   | { readonly id: number; readonly ok: false; readonly error: string };

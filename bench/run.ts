@@ -12,7 +12,7 @@ import { summarizeProfile } from "./profile.ts";
 import type { ProfileSummary } from "./profile.ts";
 import { cpuUs, repoRoot, rssKb, startEmulatorProcess, startGatewayProcess, startLoadGenerator } from "./procs.ts";
 import type { Child, EmulatorSettings, LoadGenerator } from "./procs.ts";
-import type { ClosedLoopResult, StreamRequest, Target } from "./protocol.ts";
+import type { ClosedLoopResult, FixedRunResult, StreamRequest, Target } from "./protocol.ts";
 import { concat, median, round, summarize } from "./stats.ts";
 import type { Summary } from "./stats.ts";
 
@@ -57,10 +57,28 @@ export interface LatencyRow {
   readonly added: { ttftP50: number; ttftP99: number; gapP50: number; gapP99: number };
 }
 
+export interface SaturationSide {
+  readonly chunksPerSecond: number;
+  readonly elapsedMs: number;
+  readonly chunks: number;
+  readonly shortStreams: number;
+  readonly errors: number;
+  readonly firstError: string | undefined;
+  readonly timedOut: boolean;
+  readonly otherCores: number;
+}
+
 export interface SaturationRow {
   readonly streams: number;
-  readonly baseline: SideResult;
-  readonly gateway: GatewaySideResult;
+  readonly chunksPerStream: number;
+  readonly streamsPerWorker: number;
+  readonly baseline: SaturationSide;
+  readonly gateway: SaturationSide & {
+    /** Gateway CPU over the whole runs per chunk delivered, µs (per-stream work included). */
+    readonly cpuUsPerChunk: number;
+    readonly cpuCores: number;
+    readonly quietAfterMs: number;
+  };
   /** Gateway chunks/s over baseline chunks/s. */
   readonly ratio: number;
 }
@@ -88,8 +106,10 @@ export interface StalledResult {
   readonly readers: number;
   readonly streamBytes: number;
   readonly opened: number;
+  /** Time until every reader had its first chunk, ms (RSS samples start at 0, before the first request). */
+  readonly openMs: number;
   readonly rssBeforeKb: number;
-  /** Gateway RSS once the readers have stalled and buffers filled (the first sample >= 1 s in). */
+  /** Gateway RSS once the readers have stalled and buffers filled (the first sample >= 1 s after opening). */
   readonly settledKb: number;
   readonly peakKb: number;
   /** (peak after settling - settled) / settled, %: the "flat within 10%" figure. */
@@ -122,7 +142,7 @@ export async function runBench(config: BenchConfig, command: string, progress: (
   const loadgen = startLoadGenerator();
   const pairs: Pair[] = [];
   const startPair = async (name: string, emulator: EmulatorSettings, nodeFlags: readonly string[] = []): Promise<Pair> => {
-    const pair = await Pair.start(name, emulator, config, scratch, nodeFlags);
+    const pair = await Pair.start(name, emulator, config, scratch, nodeFlags, loadgen);
     pairs.push(pair);
     return pair;
   };
@@ -153,19 +173,29 @@ export async function runBench(config: BenchConfig, command: string, progress: (
     }
     if (config.scenarios.includes("saturation")) {
       const profileDir = config.profile ? join(outDir, `profile-${stamp(started)}`) : undefined;
-      const pair = await startPair(
-        "saturation",
-        { apiKey, chunks: config.saturation.chunks, chunkChars: config.saturation.chunkChars, chunkDelayMs: 0 },
-        profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`],
-      );
+      // One emulator/gateway pair per stream length (a process setting of the emulator).
+      let current: { pair: Pair; chunks: number } | undefined;
       for (const streams of config.saturation.levels) {
-        progress(`saturation: ${streams} streams of ${config.saturation.chunks} unpaced chunks`);
-        saturation.push(await saturationLevel(loadgen, pair, config, streams));
+        const shape = saturationShape(config, streams);
+        progress(`saturation: ${streams} streams x ${shape.streamsPerWorker} of ${shape.chunks} unpaced chunks, to completion`);
+        if (current?.chunks !== shape.chunks) {
+          // A profile is written when the gateway exits; give it time.
+          await current?.pair.stop(30_000);
+          const pair = await startPair(
+            "saturation",
+            { apiKey, chunks: shape.chunks, chunkChars: config.saturation.chunkChars, chunkDelayMs: 0 },
+            profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`],
+          );
+          current = { pair, chunks: shape.chunks };
+        }
+        saturation.push(await saturationLevel(loadgen, current.pair, config, streams, shape));
       }
-      await pair.stop(20_000);
+      await current?.pair.stop(30_000);
       if (profileDir !== undefined) {
-        const file = readdirSync(profileDir).find((name) => name.endsWith(".cpuprofile"));
-        if (file !== undefined) profile = summarizeProfile(join(profileDir, file), repoRoot);
+        const files = readdirSync(profileDir)
+          .filter((name) => name.endsWith(".cpuprofile"))
+          .map((name) => join(profileDir, name));
+        if (files.length > 0) profile = summarizeProfile(files, repoRoot);
       }
     }
     if (config.scenarios.includes("memory")) {
@@ -202,8 +232,8 @@ export async function runBench(config: BenchConfig, command: string, progress: (
       await pair.stop();
     }
   } finally {
-    await loadgen.stop();
     for (const pair of pairs) await pair.stop();
+    await loadgen.stop();
     rmSync(scratch, { recursive: true, force: true });
   }
   return {
@@ -235,14 +265,23 @@ export function stamp(ms: number): string {
 class Pair {
   readonly emulator: Child;
   readonly gateway: Child;
+  private readonly loadgen: LoadGenerator;
   private stopped: Promise<void> | undefined;
 
-  private constructor(emulator: Child, gateway: Child) {
+  private constructor(emulator: Child, gateway: Child, loadgen: LoadGenerator) {
     this.emulator = emulator;
     this.gateway = gateway;
+    this.loadgen = loadgen;
   }
 
-  static async start(name: string, settings: EmulatorSettings, config: BenchConfig, scratch: string, nodeFlags: readonly string[]): Promise<Pair> {
+  static async start(
+    name: string,
+    settings: EmulatorSettings,
+    config: BenchConfig,
+    scratch: string,
+    nodeFlags: readonly string[],
+    loadgen: LoadGenerator,
+  ): Promise<Pair> {
     const emulator = await startEmulatorProcess(settings);
     try {
       const gateway = await startGatewayProcess({
@@ -253,7 +292,7 @@ class Pair {
         nodeFlags,
         entry: config.gatewayEntry,
       });
-      return new Pair(emulator, gateway);
+      return new Pair(emulator, gateway, loadgen);
     } catch (error) {
       await emulator.stop();
       throw error;
@@ -268,8 +307,13 @@ class Pair {
     return { kind: "gateway", baseUrl: this.gateway.url, connections };
   }
 
-  stop(graceMs = 5_000): Promise<void> {
-    this.stopped ??= this.gateway.stop(graceMs).then(() => this.emulator.stop());
+  /** Closes the load generator's connections first: a gateway drains open connections for up to 10 s. */
+  stop(graceMs = 15_000): Promise<void> {
+    this.stopped ??= this.loadgen
+      .run({ kind: "release", baseUrl: this.gateway.url })
+      .catch(() => undefined)
+      .then(() => this.gateway.stop(graceMs))
+      .then(() => this.emulator.stop());
     return this.stopped;
   }
 }
@@ -386,11 +430,82 @@ async function latencyLevel(loadgen: LoadGenerator, pair: Pair, config: BenchCon
   };
 }
 
-async function saturationLevel(loadgen: LoadGenerator, pair: Pair, config: BenchConfig, streams: number): Promise<SaturationRow> {
-  const phases = await interleaved(loadgen, pair, config, streams, config.warmupMs / 2, config.saturation.chunks);
-  const baseline = side(phases.baseline, phases.quietMs.baseline);
-  const gateway = gatewaySide(phases.gateway, phases.quietMs.gateway);
-  return { streams, baseline, gateway, ratio: gateway.chunksPerSecond / baseline.chunksPerSecond };
+interface SaturationShape {
+  readonly chunks: number;
+  readonly streamsPerWorker: number;
+}
+
+function saturationShape(config: BenchConfig, streams: number): SaturationShape {
+  const { chunksPerPhase, minChunks, maxChunks } = config.saturation;
+  const chunks = Math.min(maxChunks, Math.max(minChunks, Math.round(chunksPerPhase / streams)));
+  return { chunks, streamsPerWorker: Math.max(1, Math.round(chunksPerPhase / (streams * chunks))) };
+}
+
+async function saturationLevel(
+  loadgen: LoadGenerator,
+  pair: Pair,
+  config: BenchConfig,
+  streams: number,
+  shape: SaturationShape,
+): Promise<SaturationRow> {
+  const runs = { baseline: [] as FixedRunResult[], gateway: [] as FixedRunResult[] };
+  const quiet: number[] = [];
+  // Not measured: the first streams through a fresh process compile and connect.
+  const warm = { concurrency: Math.min(streams, 10), streamsPerWorker: 1, staggerMs: 0 };
+  for (const target of [pair.sdk, pair.gatewayTarget(config.connections)]) {
+    await loadgen.run({ kind: "fixedRun", target, request, ...warm, expectChunks: shape.chunks, cpuPid: undefined, ownPids: [], limitMs: 30_000 });
+  }
+  for (let round = 0; round < config.rounds; round++) {
+    const order = round % 2 === 0 ? (["baseline", "gateway"] as const) : (["gateway", "baseline"] as const);
+    for (const side of order) {
+      const result = await loadgen.run({
+        kind: "fixedRun",
+        target: side === "baseline" ? pair.sdk : pair.gatewayTarget(config.connections),
+        request,
+        concurrency: streams,
+        streamsPerWorker: shape.streamsPerWorker,
+        // Spread the first requests a little: a thousand connects at once overflow the accept queue.
+        staggerMs: Math.min(500, streams / 2),
+        expectChunks: shape.chunks,
+        cpuPid: side === "gateway" ? pair.gateway.pid : undefined,
+        ownPids: [pair.gateway.pid, pair.emulator.pid, process.pid],
+        limitMs: 120_000,
+      });
+      runs[side].push(result);
+      await sleep(config.settleMs);
+      if (side === "gateway") quiet.push(await untilQuiet(pair.gateway.pid));
+    }
+  }
+  const sum = (results: readonly FixedRunResult[]): SaturationSide => {
+    const elapsedMs = results.reduce((n, r) => n + r.elapsedMs, 0);
+    const chunks = results.reduce((n, r) => n + r.chunks, 0);
+    return {
+      chunksPerSecond: (chunks / elapsedMs) * 1000,
+      elapsedMs,
+      chunks,
+      shortStreams: results.reduce((n, r) => n + r.shortStreams, 0),
+      errors: results.reduce((n, r) => n + r.errors, 0),
+      firstError: results.find((r) => r.firstError !== undefined)?.firstError,
+      timedOut: results.some((r) => r.timedOut),
+      otherCores: results.reduce((n, r) => n + r.otherCores * r.elapsedMs, 0) / elapsedMs,
+    };
+  };
+  const baseline = sum(runs.baseline);
+  const gatewayBase = sum(runs.gateway);
+  const cpu = runs.gateway.reduce((n, r) => n + (r.cpuUs ?? 0), 0);
+  return {
+    streams,
+    chunksPerStream: shape.chunks,
+    streamsPerWorker: shape.streamsPerWorker,
+    baseline,
+    gateway: {
+      ...gatewayBase,
+      cpuUsPerChunk: cpu / gatewayBase.chunks,
+      cpuCores: cpu / (gatewayBase.elapsedMs * 1000),
+      quietAfterMs: Math.max(0, ...quiet),
+    },
+    ratio: gatewayBase.chunksPerSecond / baseline.chunksPerSecond,
+  };
 }
 
 async function sampleRss(pid: number, samples = 3, everyMs = 200): Promise<number> {
@@ -438,7 +553,6 @@ async function stalledScenario(loadgen: LoadGenerator, pair: Pair, config: Bench
   await sleep(config.memory.settleMs);
   const rssBeforeKb = await sampleRss(pair.gateway.pid);
   const t0 = performance.now();
-  const opened = await loadgen.run({ kind: "open", target, request, count: readers, batch: readers, stall: true });
   const samples: RssSample[] = [];
   const sample = () =>
     samples.push({
@@ -447,15 +561,23 @@ async function stalledScenario(loadgen: LoadGenerator, pair: Pair, config: Bench
       emulatorKb: rssKb(pair.emulator.pid),
       loadgenKb: rssKb(loadgen.pid),
     });
-  const end = t0 + holdMs;
-  while (performance.now() < end) {
+  // Sampled from the first request on: opening is part of the curve.
+  let openedAt: number | undefined;
+  const opening = loadgen.run({ kind: "open", target, request, count: readers, batch: readers, stall: true }).then((result) => {
+    openedAt = performance.now() - t0;
+    return result;
+  });
+  while (openedAt === undefined || performance.now() - t0 < openedAt + holdMs) {
     sample();
-    await sleep(sampleMs);
+    await Promise.race([sleep(sampleMs), openedAt === undefined ? opening : new Promise(() => {})]);
   }
   sample();
+  const opened = await opening;
   await loadgen.run({ kind: "close" });
-  const settleAt = Math.min(1_000, holdMs / 4);
-  const settled = samples.find((s) => s.tMs >= settleAt) ?? samples[0];
+  const openMs = openedAt ?? 0;
+  // Settled: the first sample at least a quarter of the hold (at most 1 s) after all readers stalled.
+  const settleAt = openMs + Math.min(1_000, holdMs / 4);
+  const settled = samples.find((s) => s.tMs >= settleAt) ?? samples[samples.length - 1];
   const settledKb = settled?.gatewayKb ?? Number.NaN;
   const after = samples.filter((s) => s.tMs >= (settled?.tMs ?? 0));
   const peakAfter = Math.max(...after.map((s) => s.gatewayKb));
@@ -464,6 +586,7 @@ async function stalledScenario(loadgen: LoadGenerator, pair: Pair, config: Bench
     readers,
     streamBytes,
     opened: opened.opened,
+    openMs,
     rssBeforeKb,
     settledKb,
     peakKb,
