@@ -25,8 +25,25 @@ export interface CleartextListener {
 }
 
 export function createCleartextListener(handler: RequestHandler): CleartextListener {
-  const h1 = http.createServer(handler);
-  const h2 = http2.createServer(handler);
+  // A response can be complete before its request is: an RPC error after a first message that
+  // does not parse. HTTP/1.1 drops the rest of such a body by itself; HTTP/2 would leave the
+  // stream half-open with its window full: the client could never finish sending, and the
+  // connection could never close. So once our side of the stream is done, read and drop the rest.
+  const drainingHandler: RequestHandler = (req, res) => {
+    if (res instanceof http2.Http2ServerResponse) {
+      const stream = res.stream;
+      stream.once("finish", () => {
+        if (stream.readableEnded) return;
+        // Below the request object, which nothing reads any more: drop the bytes as they come.
+        stream.removeAllListeners("data");
+        stream.on("data", () => {});
+        stream.resume();
+      });
+    }
+    handler(req, res);
+  };
+  const h1 = http.createServer(drainingHandler);
+  const h2 = http2.createServer(drainingHandler);
   const sessions = new Set<http2.ServerHttp2Session>();
   const sockets = new Set<net.Socket>();
   let draining = false;
