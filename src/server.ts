@@ -85,6 +85,9 @@ export function createGateway(options: GatewayOptions): Gateway {
       limiter.interceptor(guarded),
     ],
     readMaxBytes: options.maxRequestBytes,
+    // Node timers overflow above 2^31-1 ms and would expire a longer deadline at once; refuse
+    // such a deadline (InvalidArgument) instead of failing the call for a reason the caller cannot see.
+    maxTimeoutMs: 2 ** 31 - 1,
     shutdownSignal: shutdown.signal,
   });
   const listener = createCleartextListener(handler);

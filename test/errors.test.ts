@@ -150,3 +150,16 @@ describe("caller mistakes, caught before any upstream call", () => {
     expect(harness.emulator.requests.length).toBe(before);
   });
 });
+
+describe("deadlines", () => {
+  it("a deadline beyond what a timer can hold is refused as InvalidArgument, not expired at once", async () => {
+    // Sent raw: the client's own timer would overflow first.
+    const response = await fetch(`${harness.baseUrl}/geminiconnect.v1.GenerativeService/GenerateContent`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "connect-timeout-ms": String(2 ** 31) },
+      body: JSON.stringify({ model: "models/gemini-2.5-flash", contents: [{ parts: [{ text: "hi" }] }] }),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: "invalid_argument", message: expect.stringMatching(/timeout/) as unknown });
+  });
+});

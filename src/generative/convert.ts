@@ -9,10 +9,17 @@ import type { GenerateContentResponse } from "../../gen/ts/geminiconnect/v1/gene
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import type { JsonObject } from "../upstream/upstream.ts";
 import type { RpcSummary } from "../ops/rpc-summary.ts";
+import { notJsonError } from "./validate.ts";
 
 /** The REST body for a request message: its proto3 JSON without `model`, which goes in the URL. */
 export function toRestBody<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): JsonObject {
-  const { model: _inUrl, ...body } = toJson(schema, message) as ProtoJsonObject;
+  let json: ProtoJsonObject;
+  try {
+    json = toJson(schema, message) as ProtoJsonObject;
+  } catch (error) {
+    throw notJsonError(message, error);
+  }
+  const { model: _inUrl, ...body } = json;
   return body as JsonObject;
 }
 

@@ -49,6 +49,43 @@ function checkContents(contents: readonly Content[], field: string): void {
   });
 }
 
+/**
+ * The error for a request whose REST JSON could not be made: JSON has no NaN or Infinity, which
+ * binary protobuf can carry in a google.protobuf.Value or Struct. Names the first such field.
+ */
+export function notJsonError(message: object, cause: unknown): ConnectError {
+  const at = nonFinitePath(message, "");
+  const problem = at === undefined ? `cannot be sent to Gemini as JSON (${String(cause)})` : "NaN and Infinity cannot be sent to Gemini (JSON has no such numbers)";
+  return new ConnectError(`${at ?? "request"}: ${problem}`, Code.InvalidArgument);
+}
+
+/** Walks a message in its own field names (snake_case), and JSON values (Struct) in theirs. */
+function nonFinitePath(value: unknown, path: string): string | undefined {
+  if (typeof value === "number") return Number.isFinite(value) ? undefined : path;
+  if (typeof value !== "object" || value === null || value instanceof Uint8Array) return undefined;
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const found = nonFinitePath(item, `${path}[${i}]`);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  const isMessage = "$typeName" in value;
+  for (const [key, item] of Object.entries(value)) {
+    if (key === "$typeName") continue;
+    // A oneof is { case, value }: its path is the name of the case that is set.
+    const oneof = isMessage && typeof item === "object" && item !== null && "case" in item && "value" in item;
+    const name = isMessage ? snakeCase(oneof ? String(item.case) : key) : key;
+    const found = nonFinitePath(oneof ? item.value : item, path === "" ? name : `${path}.${name}`);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+function snakeCase(name: string): string {
+  return name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+}
+
 function invalid(field: string, problem: string): never {
   throw new ConnectError(`${field}: ${problem}`, Code.InvalidArgument);
 }

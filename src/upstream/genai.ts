@@ -142,11 +142,16 @@ function toUpstreamError(error: unknown, signal: AbortSignal, phase: "request" |
  * stream, and wrapped once more when Gemini sent the body with a non-JSON content type.
  */
 function parseApiError(error: ApiError): GoogleRpcStatus {
-  const fallback: GoogleRpcStatus = { code: error.status, message: error.message, status: undefined, details: [] };
   const outer = rpcStatusOf(parseJsonAt(error.message, error.message.indexOf("{")));
-  if (outer === undefined) return fallback;
   // Double-encoded: the inner message is itself a google.rpc.Status body.
-  return rpcStatusOf(parseJsonAt(outer.message, 0)) ?? outer;
+  const status = (outer === undefined ? undefined : rpcStatusOf(parseJsonAt(outer.message, 0))) ?? outer;
+  if (status === undefined) return { code: error.status, message: error.message || noMessage(error.status), status: undefined, details: [] };
+  // A front end or proxy may answer with no body at all: the caller still learns what happened.
+  return status.message === "" ? { ...status, message: noMessage(status.code || error.status) } : status;
+}
+
+function noMessage(httpStatus: number): string {
+  return `Gemini answered HTTP ${httpStatus} with no error message`;
 }
 
 function parseJsonAt(text: string, start: number): JsonValue | undefined {
