@@ -150,21 +150,20 @@ function nonEmpty(env: Env, name: string): string | undefined {
 }
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = nonEmpty(env, name);
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
-  }
-  return value;
+  return numeric(env, name, fallback, min, max, "an integer");
 }
 
 function decimal(env: Env, name: string, fallback: number, min: number, max: number): number {
+  return numeric(env, name, fallback, min, max, "a number");
+}
+
+function numeric(env: Env, name: string, fallback: number, min: number, max: number, kind: "an integer" | "a number"): number {
   const raw = nonEmpty(env, name);
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || value > max) {
-    throw new ConfigError(`${name} must be a number from ${min} to ${max}, got "${raw}"`);
+  const wellFormed = kind === "an integer" ? Number.isInteger(value) : Number.isFinite(value);
+  if (!wellFormed || value < min || value > max) {
+    throw new ConfigError(`${name} must be ${kind} from ${min} to ${max}, got "${raw}"`);
   }
   return value;
 }

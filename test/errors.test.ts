@@ -3,10 +3,10 @@
 
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
+import type { CallOptions } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GenerateContentRequestSchema } from "../gen/ts/geminiconnect/v1/generative_service_pb.ts";
-import type { GenerateContentResponse } from "../gen/ts/geminiconnect/v1/generative_service_pb.ts";
-import { eventually, protocols, startHarness, testCallPolicy } from "./support/harness.ts";
+import { eventually, protocols, readStream, startHarness, testCallPolicy } from "./support/harness.ts";
 import type { GenerativeClient, Harness } from "./support/harness.ts";
 
 let harness: Harness;
@@ -24,15 +24,7 @@ const request = create(GenerateContentRequestSchema, {
 });
 
 /** Reads the whole stream; returns what arrived and how it ended. */
-async function drain(client: GenerativeClient, options: { timeoutMs?: number; signal?: AbortSignal } = {}) {
-  const chunks: GenerateContentResponse[] = [];
-  try {
-    for await (const chunk of client.streamGenerateContent(request, options)) chunks.push(chunk);
-  } catch (error) {
-    return { chunks, error: ConnectError.from(error) };
-  }
-  return { chunks, error: undefined };
-}
+const drain = (client: GenerativeClient, options: CallOptions = {}) => readStream(client, request, options);
 
 const statusCases = [
   { http: 400, status: "INVALID_ARGUMENT", code: Code.InvalidArgument },

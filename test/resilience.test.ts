@@ -4,6 +4,7 @@
 
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
+import type { CallOptions } from "@connectrpc/connect";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GenerateContentRequestSchema } from "../gen/ts/geminiconnect/v1/generative_service_pb.ts";
@@ -24,7 +25,7 @@ import { GenerativeService } from "../gen/ts/geminiconnect/v1/generative_service
 import { createLogger } from "../src/ops/logger.ts";
 import { createGateway } from "../src/server.ts";
 import { createGenaiUpstream } from "../src/upstream/genai.ts";
-import { eventually, protocols, startHarness, testCallPolicy, transportFor } from "./support/harness.ts";
+import { eventually, protocols, readStream, startHarness, testCallPolicy, transportFor } from "./support/harness.ts";
 import type { GenerativeClient, Harness } from "./support/harness.ts";
 
 let harness: Harness;
@@ -42,15 +43,8 @@ const request = create(GenerateContentRequestSchema, {
   contents: [{ role: "user", parts: [{ data: { case: "text", value: prompt } }] }],
 });
 
-async function drain(client: GenerativeClient, options: { timeoutMs?: number; signal?: AbortSignal } = {}) {
-  const chunks: GenerateContentResponse[] = [];
-  try {
-    for await (const chunk of client.streamGenerateContent(request, options)) chunks.push(chunk);
-  } catch (error) {
-    return { chunks, error: ConnectError.from(error) };
-  }
-  return { chunks, error: undefined };
-}
+/** Reads the whole stream; returns what arrived and how it ended. */
+const drain = (client: GenerativeClient, options: CallOptions = {}) => readStream(client, request, options);
 
 const textOf = (chunks: GenerateContentResponse[]) =>
   chunks.map((c) => c.candidates[0]?.content?.parts.map((p) => (p.data.case === "text" ? p.data.value : "")).join("")).join("");

@@ -1,11 +1,12 @@
 // A real gateway on a real port, its upstream the real SDK talking to a real emulator, and
 // clients for each protocol: what every integration suite starts from.
 
-import { createClient } from "@connectrpc/connect";
-import type { Client, Transport } from "@connectrpc/connect";
+import { ConnectError, createClient } from "@connectrpc/connect";
+import type { CallOptions, Client, Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { Writable } from "node:stream";
 import { GenerativeService } from "../../gen/ts/geminiconnect/v1/generative_service_pb.ts";
+import type { GenerateContentRequest, GenerateContentResponse } from "../../gen/ts/geminiconnect/v1/generative_service_pb.ts";
 import { startEmulator } from "../../src/emulator/server.ts";
 import type { Emulator, EmulatorOptions } from "../../src/emulator/server.ts";
 import { createLogger } from "../../src/ops/logger.ts";
@@ -101,6 +102,21 @@ export function transportFor(protocol: Protocol, baseUrl: string): Transport {
     case "grpc-web-h2":
       return createGrpcWebTransport({ baseUrl, httpVersion: "2" });
   }
+}
+
+/** Reads a whole stream: the chunks that arrived, and the error it ended with (undefined: OK). */
+export async function readStream(
+  client: GenerativeClient,
+  request: GenerateContentRequest,
+  options: CallOptions = {},
+): Promise<{ chunks: GenerateContentResponse[]; error: ConnectError | undefined }> {
+  const chunks: GenerateContentResponse[] = [];
+  try {
+    for await (const chunk of client.streamGenerateContent(request, options)) chunks.push(chunk);
+  } catch (error) {
+    return { chunks, error: ConnectError.from(error) };
+  }
+  return { chunks, error: undefined };
 }
 
 /** Waits until `condition` holds, failing after `timeoutMs`: for effects that land asynchronously. */
