@@ -24,6 +24,8 @@ export interface BenchConfig {
     readonly levels: readonly LatencyLevel[];
     readonly chunks: number;
     readonly chunkChars: number;
+    /** Streams run through each side before a level with short streams is measured (JIT warm-up). */
+    readonly warmupStreams: number;
   };
   /**
    * Unpaced streams run to completion: chunks/s and gateway CPU per chunk. Each phase moves about
@@ -86,6 +88,7 @@ const full: BenchConfig = {
     ],
     chunks: 10,
     chunkChars: 64,
+    warmupStreams: 500,
   },
   saturation: { levels: [1, 100, 1000], chunksPerPhase: 20_000, minChunks: 20, maxChunks: 2_000, chunkChars: 64 },
   memory: { levels: [1_000, 5_000, 10_000], batch: 500, settleMs: 1_000 },
@@ -126,6 +129,7 @@ const tiny: BenchConfig = {
     ],
     chunks: 3,
     chunkChars: 16,
+    warmupStreams: 20,
   },
   saturation: { levels: [1, 2], chunksPerPhase: 200, minChunks: 10, maxChunks: 100, chunkChars: 16 },
   memory: { levels: [5, 10], batch: 5, settleMs: 100 },
@@ -139,7 +143,8 @@ export const usage = `Usage: npm run bench -- [options]
   --tiny               smallest run that exercises everything (what the test runs)
   --only a,b           scenarios to run: ${scenarios.join(", ")}
   --skip a,b           scenarios to leave out
-  --streams 1,100,1000 concurrency levels for latency and saturation (pacing max(20, N/2) ms)
+  --streams 1,100,1000 concurrency levels for latency and saturation (pacing 20 ms for 1 stream,
+                       N ms up to 100 streams, N/2 ms beyond)
   --pacing-ms N        one emulator pacing for every latency level
   --rounds N           interleaved baseline/gateway rounds per level
   --window-ms N        measured window per phase (after --warmup-ms)
@@ -233,9 +238,9 @@ export function parseArgs(argv: readonly string[]): BenchConfig {
   return config;
 }
 
-/** Pacing for N streams: max(20, N/2) ms, so N streams offer at most 2,000 chunks/s (100 ms at 100, 500 ms at 1,000). */
+/** The preset's pacing for N streams: 20 ms for one, N ms up to 100 streams, N/2 ms beyond (100 at 100, 500 at 1,000). */
 function defaultPacingMs(streams: number): number {
-  return Math.max(20, Math.round(streams / 2));
+  return Math.max(20, Math.round(streams <= 100 ? streams : streams / 2));
 }
 
 function scenarioList(raw: string): Scenario[] {

@@ -415,7 +415,10 @@ async function latencyLevel(loadgen: LoadGenerator, pair: Pair, config: BenchCon
   // A gateway serves for days: measure it compiled and warm. Hundreds of streams through both
   // sides first (short streams only; a thousand long ones warm up in the phase's own warm-up).
   if (staggerMs <= 1_000) {
-    const warm = { concurrency: Math.min(50, 10 * level.streams), streamsPerWorker: Math.max(1, Math.round(config.warmupMs * 2 / staggerMs)) };
+    const concurrency = Math.min(50, config.latency.warmupStreams);
+    // At most about 2 s per side.
+    const streamsPerWorker = Math.max(1, Math.min(Math.ceil(config.latency.warmupStreams / concurrency), Math.floor(2_000 / staggerMs)));
+    const warm = { concurrency, streamsPerWorker };
     for (const target of [pair.sdk, pair.gatewayTarget(config.connections)]) {
       await loadgen.run({ kind: "fixedRun", target, request, ...warm, staggerMs: 0, expectChunks: chunks, cpuPid: undefined, ownPids: [], limitMs: 30_000 });
     }
