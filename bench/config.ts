@@ -139,7 +139,7 @@ const tiny: BenchConfig = {
 
 export const usage = `Usage: npm run bench -- [options]
 
-  --quick              shorter windows, 1 round, memory at 1k/5k streams (about 1.5 minutes)
+  --quick              shorter windows, 1 round, memory at 1k/5k streams (under 2 minutes)
   --tiny               smallest run that exercises everything (what the test runs)
   --only a,b           scenarios to run: ${scenarios.join(", ")}
   --skip a,b           scenarios to leave out
