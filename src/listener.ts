@@ -43,7 +43,9 @@ export function createCleartextListener(handler: RequestHandler): CleartextListe
     handler(req, res);
   };
   const h1 = http.createServer(drainingHandler);
-  const h2 = http2.createServer(drainingHandler);
+  // Node's default of 10 MB per session refuses new streams (ENHANCE_YOUR_CALM) past ~9,500 open
+  // streams on one connection; a gateway multiplexes that many from one busy caller.
+  const h2 = http2.createServer({ maxSessionMemory: 64 }, drainingHandler);
   const sessions = new Set<http2.ServerHttp2Session>();
   const sockets = new Set<net.Socket>();
   let draining = false;

@@ -3,7 +3,7 @@
 // request whenever the RPC ends early for any reason (cancel, deadline, timeout, shutdown).
 
 import { Code, ConnectError } from "@connectrpc/connect";
-import { setTimeout as sleep } from "node:timers/promises";
+import { setImmediate, setTimeout as sleep } from "node:timers/promises";
 import type { JsonObject, Upstream, UpstreamCall } from "../upstream/upstream.ts";
 import type { RpcSummary } from "../ops/rpc-summary.ts";
 import { toConnectError } from "./errors.ts";
@@ -29,6 +29,9 @@ export interface RpcHandle {
 
 type Request = Omit<UpstreamCall, "signal">;
 
+/** The longest one stream works through buffered chunks before yielding the event loop. */
+const fairSliceMs = 2;
+
 export async function* streamWithPolicy(
   upstream: Upstream,
   request: Request,
@@ -50,9 +53,17 @@ export async function* streamWithPolicy(
     if (first.done === true) return;
     const idle = call.idleTimer(policy.idleTimeoutMs);
     yield first.value;
+    let sliceStart = performance.now();
     for (;;) {
+      const now = performance.now();
+      // When Gemini's data is already buffered, every await here resolves at once, and one stream
+      // could hold the event loop for seconds: other streams, and cancels, get a turn now and then.
+      if (now - sliceStart >= fairSliceMs) {
+        await setImmediate();
+        sliceStart = performance.now();
+      }
       // Only time spent waiting on Gemini counts as idle; a slow reader is not Gemini's silence.
-      idle.waiting();
+      idle.waiting(now);
       const next = await chunks.next();
       idle.received();
       if (next.done === true) break;
@@ -144,7 +155,7 @@ class CallScope {
    * Aborts the call when a wait for the next chunk lasts `ms`. Cheap per chunk (one clock read):
    * the timer is re-armed lazily when it fires, rather than reset on every chunk.
    */
-  idleTimer(ms: number): { waiting(): void; received(): void } {
+  idleTimer(ms: number): { waiting(now: number): void; received(): void } {
     let since = performance.now();
     let isWaiting = false;
     const check = () => {
@@ -157,8 +168,8 @@ class CallScope {
     };
     this.#schedule(check, ms);
     return {
-      waiting() {
-        since = performance.now();
+      waiting(now) {
+        since = now;
         isWaiting = true;
       },
       received() {
