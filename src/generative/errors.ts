@@ -57,14 +57,9 @@ export function toConnectError(error: unknown, signal: AbortSignal): ConnectErro
     return new ConnectError("unparseable data from Gemini", Code.Internal, undefined, undefined, error);
   }
   const safe = redacted(error);
-  switch (safe.failure) {
-    case "status":
-      return new ConnectError(safe.message, upstreamCode(safe), undefined, detailsOf(safe.rpcStatus), safe);
-    case "network":
-      return new ConnectError(`Gemini unreachable: ${safe.message}`, Code.Unavailable, undefined, undefined, safe);
-    default:
-      return new ConnectError(safe.message, upstreamCode(safe), undefined, undefined, safe);
-  }
+  // The network failure's own message already says Gemini was unreachable, and why.
+  const details = safe.failure === "status" ? detailsOf(safe.rpcStatus) : undefined;
+  return new ConnectError(safe.message, upstreamCode(safe), undefined, details, safe);
 }
 
 /**

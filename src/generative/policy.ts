@@ -4,9 +4,10 @@
 
 import { Code, ConnectError } from "@connectrpc/connect";
 import { setImmediate, setTimeout as sleep } from "node:timers/promises";
+import { UpstreamError } from "../upstream/upstream.ts";
 import type { JsonObject, Upstream, UpstreamCall } from "../upstream/upstream.ts";
 import type { RpcSummary } from "../ops/rpc-summary.ts";
-import { toConnectError } from "./errors.ts";
+import { toConnectError, upstreamCode } from "./errors.ts";
 import { retryDelayMs } from "./retry.ts";
 import type { RetryPolicy } from "./retry.ts";
 
@@ -145,7 +146,8 @@ class CallScope {
         if (this.#controller.signal.aborted) throw error;
         const delay = retryDelayMs(error, attempt, policy, this.#remainingMs());
         if (delay === undefined) throw error;
-        this.#rpc.summary?.retriedCodes.push(Code[this.explain(error).code]);
+        // Only an UpstreamError is ever retried; its code needs no full (redacted, detailed) error.
+        if (error instanceof UpstreamError) this.#rpc.summary?.retriedCodes.push(Code[upstreamCode(error)]);
         await sleep(delay, undefined, { signal: this.#controller.signal });
       }
     }
