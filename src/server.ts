@@ -90,7 +90,17 @@ export function createGateway(options: GatewayOptions): Gateway {
     maxTimeoutMs: 2 ** 31 - 1,
     shutdownSignal: shutdown.signal,
   });
-  const listener = createCleartextListener(handler);
+  const listener = createCleartextListener({
+    handler,
+    limits: {
+      firstBytesTimeoutMs: 10_000,
+      headersTimeoutMs: 15_000,
+      requestTimeoutMs: 120_000,
+      idleTimeoutMs: 120_000,
+      maxConnections: 4_096,
+      maxConnectionsPerPeer: 512,
+    },
+  });
 
   return {
     health,
