@@ -1,7 +1,7 @@
 // A chat: each argument is your next turn; every request carries the whole conversation so far,
 // Gemini's own turns included, as Gemini's chats do.
 //
-//	cd examples/go && go run ./chat "I have 2 dogs in my house." "How many paws are in my house?"
+//	go -C examples/go run ./chat "I have 2 dogs in my house." "How many paws are in my house?"
 //
 // GEMINI_CONNECT_ADDR is the gateway (default 127.0.0.1:8080); GEMINI_CONNECT_KEY your caller key,
 // when the gateway checks callers (CALLERS_FILE).

@@ -1,7 +1,7 @@
 // A system instruction and generation parameters: temperature, the longest answer, where to stop,
 // and no thinking. Streams the answer and says when it was cut short.
 //
-//	cd examples/go && go run ./config "Why is the sky blue?"
+//	go -C examples/go run ./config "Why is the sky blue?"
 //
 // GEMINI_CONNECT_ADDR is the gateway (default 127.0.0.1:8080); GEMINI_CONNECT_KEY your caller key,
 // when the gateway checks callers (CALLERS_FILE).

@@ -1,6 +1,6 @@
 // One complete answer in one call (GenerateContent), then the token count of the same prompt.
 //
-//	cd examples/go && go run ./generate "How does AI work?"
+//	go -C examples/go run ./generate "How does AI work?"
 //
 // GEMINI_CONNECT_ADDR is the gateway (default 127.0.0.1:8080); GEMINI_CONNECT_KEY your caller key,
 // when the gateway checks callers (CALLERS_FILE).

@@ -1,7 +1,7 @@
 // Asks about an image, sent inline with the prompt (up to 20 MB in all; larger files go through
 // Gemini's Files API).
 //
-//	cd examples/go && go run ./image ../sky.png "Describe this image."
+//	go -C examples/go run ./image "$PWD/examples/sky.png" "Describe this image."
 //
 // GEMINI_CONNECT_ADDR is the gateway (default 127.0.0.1:8080); GEMINI_CONNECT_KEY your caller key,
 // when the gateway checks callers (CALLERS_FILE).

@@ -1,7 +1,7 @@
 // Asks several questions at once over one HTTP/2 connection, a goroutine each, and prints each
 // answer when complete.
 //
-//	cd examples/go && go run ./parallel "Name a color." "Name a fruit."
+//	go -C examples/go run ./parallel "Name a color." "Name a fruit."
 //
 // GEMINI_CONNECT_ADDR is the gateway (default 127.0.0.1:8080); GEMINI_CONNECT_KEY your caller key,
 // when the gateway checks callers (CALLERS_FILE).

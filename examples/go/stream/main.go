@@ -1,7 +1,7 @@
 // Streams Gemini's answer through gemini-connect to stdout, as it arrives, with grpc-go and the
-// generated client in gen/go. Copy this file and gen/go's module to start a client of your own.
+// generated client in gen/go. Copy this file to start a client of your own.
 //
-//	cd examples/go && go run ./stream "Why is the sky blue?"
+//	go -C examples/go run ./stream "Why is the sky blue?"
 //
 // GEMINI_CONNECT_ADDR is the gateway (default 127.0.0.1:8080); GEMINI_CONNECT_KEY your caller key,
 // when the gateway checks callers (CALLERS_FILE).
