@@ -35,7 +35,8 @@ const treatments: readonly [RegExp, Treatment][] = [
 ];
 
 function treatment(command: string): Treatment | undefined {
-  return treatments.find(([pattern]) => pattern.test(command))?.[1];
+  const withoutComment = command.replace(/\s+#.*$/, "");
+  return treatments.find(([pattern]) => pattern.test(withoutComment))?.[1];
 }
 
 const commands = docFiles.flatMap(shellCommands);
