@@ -1,11 +1,12 @@
 // Process entry: config -> upstream -> server -> listen -> signals. Nothing else.
 
-import { ConfigError, describeConfig, loadConfig } from "./config.ts";
-import type { Config } from "./config.ts";
+import { ConfigError } from "./config/env.ts";
+import { describeConfig, loadConfig } from "./config/settings.ts";
+import type { Config } from "./config/settings.ts";
 import { startEmulator } from "./emulator/server.ts";
-import { createLogger } from "./ops/logger.ts";
-import { startTracing } from "./ops/tracing.ts";
-import { createGateway } from "./server.ts";
+import { createLogger } from "./observe/logger.ts";
+import { startTracing } from "./observe/tracing.ts";
+import { createGateway } from "./gateway.ts";
 import { createGenaiUpstream } from "./upstream/genai.ts";
 
 let config: Config;

@@ -23,7 +23,7 @@ import {
 } from "../gen/ts/grpc/reflection/v1/reflection_pb.ts";
 import type { ServerReflectionRequest, ServerReflectionResponse } from "../gen/ts/grpc/reflection/v1/reflection_pb.ts";
 import { ServerReflection as ServerReflectionV1alpha } from "../gen/ts/grpc/reflection/v1alpha/reflection_pb.ts";
-import { createReflectionSession, describeServices } from "../src/ops/reflection.ts";
+import { createReflectionSession, describeServices } from "../src/grpc/reflection.ts";
 import { startHarness, transportFor } from "./support/harness.ts";
 import type { Harness } from "./support/harness.ts";
 

@@ -8,7 +8,7 @@ import { GenerateContentResponseSchema } from "../../gen/ts/geminiconnect/v1/gen
 import type { GenerateContentResponse } from "../../gen/ts/geminiconnect/v1/generative_service_pb.ts";
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import type { JsonObject } from "../upstream/upstream.ts";
-import type { RpcSummary } from "../ops/rpc-summary.ts";
+import type { RpcSummary } from "../observe/rpc-record.ts";
 import { notJsonError } from "./validate.ts";
 
 /** The REST body for a request message: its proto3 JSON without `model`, which goes in the URL. */

@@ -6,20 +6,10 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { setImmediate, setTimeout as sleep } from "node:timers/promises";
 import { UpstreamError } from "../upstream/upstream.ts";
 import type { JsonObject, Upstream, UpstreamCall } from "../upstream/upstream.ts";
-import type { RpcSummary } from "../ops/rpc-summary.ts";
+import type { RpcSummary } from "../observe/rpc-record.ts";
 import { toConnectError, upstreamCode } from "./errors.ts";
 import { retryDelayMs } from "./retry.ts";
-import type { RetryPolicy } from "./retry.ts";
-
-export interface CallPolicy {
-  /** Streams only: how long an attempt may wait for its first chunk. */
-  readonly firstChunkTimeoutMs: number;
-  /** Streams only: the longest silence between two chunks. */
-  readonly idleTimeoutMs: number;
-  /** The whole RPC, retries included; the caller's own deadline still applies when shorter. */
-  readonly totalTimeoutMs: number;
-  readonly retry: RetryPolicy;
-}
+import type { CallPolicy, RetryPolicy } from "../config/settings.ts";
 
 /** What the policy needs of the RPC: its signal, its remaining deadline, its log summary. */
 export interface RpcHandle {

@@ -13,12 +13,13 @@
 
 import { ApiError, GoogleGenAI } from "@google/genai";
 import type { ContentListUnion, GenerateContentResponse } from "@google/genai";
-import type { Config } from "../config.ts";
+import { isRecord } from "../config/json.ts";
+import type { Backend } from "../config/settings.ts";
 import { UpstreamError } from "./upstream.ts";
 import type { GoogleRpcStatus, JsonObject, JsonValue, Upstream, UpstreamCall } from "./upstream.ts";
 
 export interface GenaiUpstreamOptions {
-  readonly backend: Config["backend"];
+  readonly backend: Backend;
   readonly apiKey: string | undefined;
   readonly baseUrl: string | undefined;
   readonly vertexProject?: string | undefined;
@@ -164,7 +165,7 @@ function parseJsonAt(text: string, start: number): JsonValue | undefined {
 }
 
 function rpcStatusOf(body: JsonValue | undefined): GoogleRpcStatus | undefined {
-  if (!isObject(body) || !isObject(body["error"])) return undefined;
+  if (!isRecord(body) || !isRecord(body["error"])) return undefined;
   const error = body["error"];
   const code = error["code"];
   const message = error["message"];
@@ -174,10 +175,6 @@ function rpcStatusOf(body: JsonValue | undefined): GoogleRpcStatus | undefined {
     code: typeof code === "number" ? code : 0,
     message: typeof message === "string" ? message : "",
     status: typeof status === "string" && /^[A-Z_]+$/.test(status) ? status : undefined,
-    details: Array.isArray(details) ? details.filter(isObject) : [],
+    details: Array.isArray(details) ? details.filter((detail): detail is JsonObject => isRecord(detail)) : [],
   };
-}
-
-function isObject(value: JsonValue | undefined): value is JsonObject {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

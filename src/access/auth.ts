@@ -6,8 +6,8 @@ import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextKey } from "@connectrpc/connect";
 import type { Interceptor } from "@connectrpc/connect";
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { Caller } from "./callers.ts";
-import { rpcSummaryKey } from "./rpc-summary.ts";
+import type { Caller } from "../config/callers-file.ts";
+import { rpcSummaryKey } from "../observe/rpc-record.ts";
 
 /** The authenticated caller of this RPC; undefined when the gateway runs open. */
 export const callerKey = createContextKey<Caller | undefined>(undefined, { description: "the authenticated caller" });

@@ -14,12 +14,13 @@ import type {
   GenerateContentResponse_UsageMetadata,
 } from "../../gen/ts/geminiconnect/v1/generative_service_pb.ts";
 import type { Upstream } from "../upstream/upstream.ts";
-import { newRpcSummary, rpcSummaryKey } from "../ops/rpc-summary.ts";
-import type { RpcSummary } from "../ops/rpc-summary.ts";
-import { chunkFromRest, countTokensFromRest, toRestBody } from "./convert.ts";
-import { streamWithPolicy, unaryWithPolicy } from "./policy.ts";
-import type { CallPolicy, RpcHandle } from "./policy.ts";
-import { checkCountTokensRequest, checkGenerateRequest } from "./validate.ts";
+import { newRpcSummary, rpcSummaryKey } from "../observe/rpc-record.ts";
+import type { RpcSummary } from "../observe/rpc-record.ts";
+import { chunkFromRest, countTokensFromRest, toRestBody } from "../generative/convert.ts";
+import { streamWithPolicy, unaryWithPolicy } from "../generative/policy.ts";
+import type { CallPolicy } from "../config/settings.ts";
+import type { RpcHandle } from "../generative/policy.ts";
+import { checkCountTokensRequest, checkGenerateRequest } from "../generative/validate.ts";
 
 export function createGenerativeService(upstream: Upstream, policy: CallPolicy): ServiceImpl<typeof GenerativeService> {
   return {

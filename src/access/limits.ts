@@ -18,28 +18,11 @@ import type { RateLimiterAbstract } from "rate-limiter-flexible";
 import { GenerateContentResponseSchema } from "../../gen/ts/geminiconnect/v1/generative_service_pb.ts";
 import { QuotaFailureSchema, RetryInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.ts";
 import { callerKey } from "./auth.ts";
-import type { Caller } from "./callers.ts";
-import type { Logger } from "./logger.ts";
-import { rpcSummaryKey } from "./rpc-summary.ts";
-import type { RpcSummary } from "./rpc-summary.ts";
-
-/** One set of limits; undefined means no limit of that kind. */
-export interface Limits {
-  readonly requestsPerMinute: number | undefined;
-  readonly tokensPerMinute: number | undefined;
-  readonly concurrentStreams: number | undefined;
-}
-
-export interface LimitSettings {
-  /** Limits on all callers together. */
-  readonly global: Limits;
-  /** The rate window; the per-minute budgets apply per window (60 s but in tests). Whole seconds. */
-  readonly windowSeconds: number;
-  /** Undefined keeps the counters in this process. */
-  readonly redis: { readonly url: string; readonly timeoutMs: number } | undefined;
-}
-
-export const noLimits: Limits = { requestsPerMinute: undefined, tokensPerMinute: undefined, concurrentStreams: undefined };
+import type { Caller, Limits } from "../config/callers-file.ts";
+import type { LimitSettings } from "../config/settings.ts";
+import type { Logger } from "../observe/logger.ts";
+import { rpcSummaryKey } from "../observe/rpc-record.ts";
+import type { RpcSummary } from "../observe/rpc-record.ts";
 
 /** Counters for the metrics. */
 export interface LimitStats {

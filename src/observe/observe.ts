@@ -6,8 +6,8 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Interceptor } from "@connectrpc/connect";
 import { randomUUID } from "node:crypto";
-import { newRpcSummary, rpcSummaryKey } from "./rpc-summary.ts";
-import type { RpcSummary } from "./rpc-summary.ts";
+import { newRpcSummary, rpcSummaryKey } from "./rpc-record.ts";
+import type { RpcSummary } from "./rpc-record.ts";
 
 export type Protocol = "grpc" | "grpc-web" | "connect";
 export type RpcType = "unary" | "server_stream" | "client_stream" | "bidi_stream";

@@ -3,7 +3,7 @@
 
 import { pino } from "pino";
 import type { Logger } from "pino";
-import type { LogLevel } from "../config.ts";
+import type { LogLevel } from "../config/settings.ts";
 
 export type { Logger };
 
