@@ -3,27 +3,28 @@
 
 import { Code, ConnectError } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { Tracer } from "@opentelemetry/api";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { GenerativeService } from "../gen/ts/geminiconnect/v1/generative_service_pb.ts";
-import type { Caller } from "./config/callers-file.ts";
+import { createAuthInterceptor } from "./access/auth.ts";
+import { createLimitStore } from "./access/limit-store.ts";
+import { createLimitsInterceptor } from "./access/limits.ts";
 import { noLimits } from "./config/callers-file.ts";
+import type { Caller } from "./config/callers-file.ts";
 import type { CallPolicy, LimitSettings } from "./config/settings.ts";
-import { createGenerativeService } from "./surfaces/generative-service.ts";
-import { createCleartextListener } from "./listener.ts";
-import { authInterceptor } from "./access/auth.ts";
-import { createLimiter } from "./access/limits.ts";
-import type { LimitStats } from "./access/limits.ts";
+import { createGenerativeCore } from "./generative/core.ts";
 import { createHealthStatus, createProbeHandler, registerHealth } from "./grpc/health.ts";
 import type { HealthStatus } from "./grpc/health.ts";
-import type { Logger } from "./observe/logger.ts";
 import { registerReflection } from "./grpc/reflection.ts";
+import { createCleartextListener } from "./listener.ts";
+import type { Logger } from "./observe/logger.ts";
 import { createMetrics, createMetricsEndpoint } from "./observe/metrics.ts";
 import type { Metrics } from "./observe/metrics.ts";
-import { observeRpcs } from "./observe/observe.ts";
-import { rpcLog } from "./observe/rpc-log.ts";
-import { tracingObserver } from "./observe/tracing.ts";
-import type { Tracer } from "@opentelemetry/api";
+import { createObserveInterceptor } from "./observe/observe.ts";
+import { createRpcLogObserver } from "./observe/rpc-log.ts";
+import { createTracingObserver } from "./observe/tracing.ts";
+import { createGenerativeService } from "./surfaces/generative-service.ts";
 import type { Upstream } from "./upstream/upstream.ts";
 
 export interface GatewayOptions {
@@ -50,29 +51,31 @@ export interface Gateway {
   readonly health: HealthStatus;
   /** Served at GET /metrics. */
   readonly metrics: Metrics;
-  /** Refusals and Redis fallbacks, for the metrics. */
-  readonly limits: LimitStats;
 }
 
 // After the grace period, how long ended RPCs get to write their Unavailable before sockets close.
 const errorFlushMs = 500;
 
+/** The gateway over one upstream; it listens once started. */
 export function createGateway(options: GatewayOptions): Gateway {
+  const { logger } = options;
   const shutdown = new AbortController();
   const health = createHealthStatus();
   const metrics = createMetrics();
-  const probes = createProbeHandler(health);
-  const metricsEndpoint = createMetricsEndpoint(metrics.registry);
+  const probes = createProbeHandler({ status: health });
+  const metricsEndpoint = createMetricsEndpoint({ registry: metrics.registry });
+  const limits = options.limits ?? { global: noLimits, windowSeconds: 60, redis: undefined };
+  const limitStore = createLimitStore({ redis: limits.redis, logger });
+  const core = createGenerativeCore({ upstream: options.upstream, policy: options.callPolicy });
   const guarded = [GenerativeService];
-  const limiter = createLimiter({
-    ...(options.limits ?? { global: noLimits, windowSeconds: 60, redis: undefined }),
-    callers: options.callers ?? [],
-    longestRpcMs: options.callPolicy.totalTimeoutMs,
-    logger: options.logger,
-  });
+  const observers = [
+    createRpcLogObserver({ logger }),
+    metrics,
+    ...(options.tracer === undefined ? [] : [createTracingObserver({ tracer: options.tracer })]),
+  ];
   const handler = connectNodeAdapter({
     routes: (router) => {
-      router.service(GenerativeService, createGenerativeService(options.upstream, options.callPolicy));
+      router.service(GenerativeService, createGenerativeService({ core }));
       // Last: health reports on the services above, reflection describes them all and itself.
       registerHealth(router, health);
       registerReflection(router);
@@ -80,10 +83,16 @@ export function createGateway(options: GatewayOptions): Gateway {
     // Not an RPC: GET /metrics for Prometheus, /readyz and /healthz for load balancers, 404 otherwise.
     fallback: (req, res) => (req.url?.split("?", 1)[0] === "/metrics" ? metricsEndpoint(req, res) : probes(req, res)),
     interceptors: [
-      observeRpcs([rpcLog(options.logger), metrics, ...(options.tracer === undefined ? [] : [tracingObserver(options.tracer)])]),
+      createObserveInterceptor({ observers }),
       // Inside the observer, so refusals are logged and counted; auth first, as limits are per caller.
-      ...(options.callers === undefined ? [] : [authInterceptor(options.callers, guarded)]),
-      limiter.interceptor(guarded),
+      ...(options.callers === undefined ? [] : [createAuthInterceptor({ callers: options.callers, services: guarded })]),
+      createLimitsInterceptor({
+        store: limitStore,
+        limits,
+        callers: options.callers ?? [],
+        longestRpcMs: options.callPolicy.totalTimeoutMs,
+        services: guarded,
+      }),
     ],
     readMaxBytes: options.maxRequestBytes,
     // Node timers overflow above 2^31-1 ms and would expire a longer deadline at once; refuse
@@ -96,9 +105,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   return {
     health,
     metrics,
-    limits: limiter.stats,
     async start(port, host) {
-      await limiter.ready();
+      await limitStore.ready();
       return listener.listen(port, host);
     },
     async stop(graceMs) {
@@ -112,7 +120,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         listener.destroy();
         await listener.closed;
       } finally {
-        await limiter.close();
+        await limitStore.close();
       }
     },
   };

@@ -18,7 +18,7 @@ try {
   process.exit(2);
 }
 
-const logger = createLogger(config.logLevel);
+const logger = createLogger({ level: config.logLevel });
 const emulator =
   config.backend === "emulator"
     ? await startEmulator({ host: "127.0.0.1", port: 0, chunkDelayMs: config.emulatorChunkDelayMs })
@@ -35,7 +35,7 @@ const upstream = createGenaiUpstream(
     ? config
     : { backend: "gemini", apiKey: "emulator-key", baseUrl: emulator.url },
 );
-const tracing = config.tracingServiceName === undefined ? undefined : startTracing(config.tracingServiceName);
+const tracing = config.tracingServiceName === undefined ? undefined : startTracing({ serviceName: config.tracingServiceName });
 const gateway = createGateway({
   upstream,
   logger,

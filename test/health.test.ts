@@ -131,7 +131,7 @@ describe("HTTP probes", () => {
 
   it("/readyz is 503 draining once the statuses drain", async () => {
     const status = createHealthStatus();
-    const server = http.createServer(createProbeHandler(status));
+    const server = http.createServer(createProbeHandler({ status }));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {

@@ -213,7 +213,7 @@ describe("extension lookups (on a made-up file that extends descriptor.proto)", 
   if (service === undefined) throw new Error("made-up service missing");
   const descriptors = describeServices([service]);
   // A new stream for each question.
-  const answer = (question: ServerReflectionRequest) => createReflectionSession(descriptors)(question);
+  const answer = (question: ServerReflectionRequest) => createReflectionSession({ descriptors })(question);
   const request = (messageRequest: Question): ServerReflectionRequest =>
     create(ServerReflectionRequestSchema, { messageRequest });
 

@@ -242,7 +242,7 @@ describe("cancellation", () => {
 
 describe("Gemini unreachable", () => {
   it("connection refused is Unavailable after the retries, before and during a stream", async () => {
-    const logger = createLogger("silent");
+    const logger = createLogger({ level: "silent" });
     const closedPort = createServer();
     await new Promise<void>((resolve) => closedPort.listen(0, "127.0.0.1", resolve));
     const { port } = closedPort.address() as AddressInfo;

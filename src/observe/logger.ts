@@ -16,7 +16,14 @@ const redactedPaths = [
   "headers.cookie",
 ];
 
-export function createLogger(level: LogLevel, destination?: pino.DestinationStream): Logger {
-  const options = { level, redact: { paths: redactedPaths, censor: "[redacted]" } };
-  return destination === undefined ? pino(options) : pino(options, destination);
+export interface LoggerOptions {
+  readonly level: LogLevel;
+  /** Where the lines go; stdout by default. */
+  readonly destination?: pino.DestinationStream | undefined;
+}
+
+/** The process logger, secrets redacted. */
+export function createLogger(options: LoggerOptions): Logger {
+  const settings = { level: options.level, redact: { paths: redactedPaths, censor: "[redacted]" } };
+  return options.destination === undefined ? pino(settings) : pino(settings, options.destination);
 }

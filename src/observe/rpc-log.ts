@@ -3,40 +3,35 @@
 
 import { Code } from "@connectrpc/connect";
 import type { Logger } from "./logger.ts";
-import type { RpcEnd, RpcObserver } from "./observe.ts";
+import type { RpcObserver } from "./observe.ts";
+import { tokenCounts } from "./rpc-record.ts";
 
 const serverFaults: ReadonlySet<Code> = new Set([Code.Internal, Code.Unknown, Code.DataLoss]);
 
-export function rpcLog(logger: Logger): RpcObserver {
+export interface RpcLogObserverOptions {
+  readonly logger: Logger;
+}
+
+/** Writes the RPC's log line at its end. */
+export function createRpcLogObserver(options: RpcLogObserverOptions): RpcObserver {
+  const { logger } = options;
   return {
-    ended(rpc: RpcEnd) {
-      const { summary, error } = rpc;
-      const usage = summary.usage;
+    ended(rpc, end) {
+      const { call, error, limits } = end;
       const line = {
         requestId: rpc.requestId,
         protocol: rpc.protocol,
         method: `${rpc.service}/${rpc.method}`,
-        model: summary.model,
+        model: call.model,
         code: error === undefined ? "ok" : Code[error.code],
-        durationMs: roundMs(rpc.durationMs),
-        attempts: summary.attempts,
-        ...(rpc.type === "server_stream" ? { chunks: rpc.messages, firstChunkMs: roundMs(rpc.firstMessageMs) } : {}),
-        ...(usage === undefined
-          ? {}
-          : {
-              tokens: {
-                prompt: usage.promptTokenCount,
-                candidates: usage.candidatesTokenCount,
-                thoughts: usage.thoughtsTokenCount,
-                cached: usage.cachedContentTokenCount,
-                toolUse: usage.toolUsePromptTokenCount,
-                total: usage.totalTokenCount,
-              },
-            }),
-        ...(summary.driftedChunks > 0 ? { driftedChunks: summary.driftedChunks } : {}),
-        ...(summary.caller === undefined ? {} : { caller: summary.caller }),
-        ...(summary.limit === undefined ? {} : { limit: summary.limit }),
-        ...(summary.limitStore === undefined ? {} : { limitStore: summary.limitStore }),
+        durationMs: roundMs(end.durationMs),
+        attempts: call.attempts,
+        ...(rpc.type === "server_stream" ? { chunks: end.messages, firstChunkMs: roundMs(end.firstMessageMs) } : {}),
+        ...(call.usage === undefined ? {} : { tokens: tokenCounts(call.usage) }),
+        ...(call.driftedChunks > 0 ? { driftedChunks: call.driftedChunks } : {}),
+        ...(end.caller === undefined ? {} : { caller: end.caller }),
+        ...(limits === undefined ? {} : { limit: limits.limit }),
+        ...(limits?.store === undefined ? {} : { limitStore: limits.store }),
         ...(error === undefined ? {} : { error: error.rawMessage }),
       };
       if (error !== undefined && serverFaults.has(error.code)) {

@@ -1,79 +1,53 @@
-// geminiconnect.v1.GenerativeService: checks the caller's request, hands it to the upstream as
-// Gemini REST JSON under the call policy (timeouts, retries), and forwards every chunk the
-// moment it arrives.
+// geminiconnect.v1.GenerativeService over Connect, gRPC and gRPC-Web: each method is one call to
+// the core. What the call needs of the RPC comes from the context values the interceptors set;
+// its report goes back out under callReportKey, for them to read when the RPC ends.
 
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import {
-  CountTokensRequestSchema,
-  CountTokensResponseSchema,
-  GenerateContentRequestSchema,
+import type {
+  GenerateContentResponse_UsageMetadata,
   GenerativeService,
 } from "../../gen/ts/geminiconnect/v1/generative_service_pb.ts";
-import type {
-  GenerateContentResponse,
-  GenerateContentResponse_UsageMetadata,
-} from "../../gen/ts/geminiconnect/v1/generative_service_pb.ts";
-import type { Upstream } from "../upstream/upstream.ts";
-import { newRpcSummary, rpcSummaryKey } from "../observe/rpc-record.ts";
-import type { RpcSummary } from "../observe/rpc-record.ts";
-import { chunkFromRest, countTokensFromRest, toRestBody } from "../generative/convert.ts";
-import { streamWithPolicy, unaryWithPolicy } from "../generative/policy.ts";
-import type { CallPolicy } from "../config/settings.ts";
-import type { RpcHandle } from "../generative/policy.ts";
-import { checkCountTokensRequest, checkGenerateRequest } from "../generative/validate.ts";
+import type { GenerativeCore } from "../generative/core.ts";
+import type { CallContext } from "../generative/policy.ts";
+import { callReportKey, newCallReport, tokenCounts, upstreamHeadersKey } from "../observe/rpc-record.ts";
 
-export function createGenerativeService(upstream: Upstream, policy: CallPolicy): ServiceImpl<typeof GenerativeService> {
+export interface GenerativeServiceOptions {
+  readonly core: GenerativeCore;
+}
+
+/** The Connect implementation of geminiconnect.v1.GenerativeService. */
+export function createGenerativeService(options: GenerativeServiceOptions): ServiceImpl<typeof GenerativeService> {
+  const { core } = options;
   return {
-    async *streamGenerateContent(request, ctx) {
-      const rpc = rpcHandle(ctx, checkGenerateRequest(request));
-      const call = { model: request.model, body: toRestBody(GenerateContentRequestSchema, request), headers: rpc.summary.traceHeaders };
-      try {
-        for await (const json of streamWithPolicy(upstream, call, rpc, policy)) {
-          const chunk = chunkFromRest(json, rpc.summary);
-          // Usage is a running total: the last one seen is the answer's, never a sum.
-          if (chunk.usageMetadata !== undefined) rpc.summary.usage = chunk.usageMetadata;
-          yield chunk;
-        }
-      } finally {
-        setUsageTrailers(ctx.responseTrailer, rpc.summary.usage);
-      }
+    streamGenerateContent(request, ctx) {
+      const rpc = callContext(ctx, () => setUsageTrailers(ctx.responseTrailer, rpc.report.usage));
+      return core.stream(request, rpc);
     },
 
-    async generateContent(request, ctx): Promise<GenerateContentResponse> {
-      const rpc = rpcHandle(ctx, checkGenerateRequest(request));
-      const body = toRestBody(GenerateContentRequestSchema, request);
-      const headers = rpc.summary.traceHeaders;
-      const json = await unaryWithPolicy(rpc, policy, (signal) => upstream.generateContent({ model: request.model, body, headers, signal }));
-      const response = chunkFromRest(json, rpc.summary);
-      rpc.summary.usage = response.usageMetadata;
+    async generateContent(request, ctx) {
+      const response = await core.generate(request, callContext(ctx));
       setUsageTrailers(ctx.responseTrailer, response.usageMetadata);
       return response;
     },
 
-    async countTokens(request, ctx) {
-      const rpc = rpcHandle(ctx, checkCountTokensRequest(request));
-      const body = toRestBody(CountTokensRequestSchema, request);
-      const headers = rpc.summary.traceHeaders;
-      const json = await unaryWithPolicy(rpc, policy, (signal) => upstream.countTokens({ model: request.model, body, headers, signal }));
-      return countTokensFromRest(CountTokensResponseSchema, json);
-    },
+    countTokens: (request, ctx) => core.countTokens(request, callContext(ctx)),
   };
 }
 
-function rpcHandle(ctx: HandlerContext, model: string): RpcHandle & { summary: RpcSummary } {
-  // Without the observing interceptor (unit tests of the handler) the summary goes nowhere.
-  const summary = ctx.values.get(rpcSummaryKey) ?? newRpcSummary();
-  summary.model = model;
-  return { signal: ctx.signal, timeoutMs: () => ctx.timeoutMs(), summary };
+function callContext(ctx: HandlerContext, ended?: () => void): CallContext {
+  const report = newCallReport();
+  ctx.values.set(callReportKey, report);
+  return { signal: ctx.signal, timeoutMs: () => ctx.timeoutMs(), upstreamHeaders: ctx.values.get(upstreamHeadersKey), report, ended };
 }
 
 /** The final usage also in trailers, for a caller that reads only those (documented in the README). */
 function setUsageTrailers(trailer: Headers, usage: GenerateContentResponse_UsageMetadata | undefined): void {
   if (usage === undefined) return;
-  trailer.set("x-gemini-usage-prompt-tokens", String(usage.promptTokenCount));
-  trailer.set("x-gemini-usage-candidates-tokens", String(usage.candidatesTokenCount));
-  trailer.set("x-gemini-usage-thoughts-tokens", String(usage.thoughtsTokenCount));
-  trailer.set("x-gemini-usage-cached-tokens", String(usage.cachedContentTokenCount));
-  trailer.set("x-gemini-usage-tool-use-tokens", String(usage.toolUsePromptTokenCount));
-  trailer.set("x-gemini-usage-total-tokens", String(usage.totalTokenCount));
+  const tokens = tokenCounts(usage);
+  trailer.set("x-gemini-usage-prompt-tokens", String(tokens.prompt));
+  trailer.set("x-gemini-usage-candidates-tokens", String(tokens.candidates));
+  trailer.set("x-gemini-usage-thoughts-tokens", String(tokens.thoughts));
+  trailer.set("x-gemini-usage-cached-tokens", String(tokens.cached));
+  trailer.set("x-gemini-usage-tool-use-tokens", String(tokens.toolUse));
+  trailer.set("x-gemini-usage-total-tokens", String(tokens.total));
 }

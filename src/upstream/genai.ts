@@ -26,6 +26,7 @@ export interface GenaiUpstreamOptions {
   readonly vertexLocation?: string | undefined;
 }
 
+/** The Upstream over one @google/genai client. */
 export function createGenaiUpstream(options: GenaiUpstreamOptions): Upstream {
   const vertexai = options.backend === "vertex";
   const ai = new GoogleGenAI({
@@ -40,26 +41,16 @@ export function createGenaiUpstream(options: GenaiUpstreamOptions): Upstream {
 
   return {
     async streamGenerateContent(call) {
-      const stream = await callSdk(call, () =>
-        ai.models.generateContentStream({
-          model: call.model,
-          contents: contentsOf(call),
-          // One upstream request per RPC: continuation hops would re-chunk and sum usage behind our back.
-          config: { ...requestOptions(call), automaticContinuation: false },
-        }),
-      );
-      return wireChunks(stream, call.signal);
+      const stream = await callSdk(call, () => ai.models.generateContentStream(generateParameters(call)));
+      return {
+        chunks: stream,
+        toJson: (chunk) => toWireChunk(chunk as GenerateContentResponse),
+        toError: (error) => toUpstreamError(error, call.signal, "stream"),
+      };
     },
 
     async generateContent(call) {
-      const response = await callSdk(call, () =>
-        ai.models.generateContent({
-          model: call.model,
-          contents: contentsOf(call),
-          config: { ...requestOptions(call), automaticContinuation: false },
-        }),
-      );
-      return toWireChunk(response);
+      return toWireChunk(await callSdk(call, () => ai.models.generateContent(generateParameters(call))));
     },
 
     async countTokens(call) {
@@ -77,20 +68,14 @@ function contentsOf(call: UpstreamCall): ContentListUnion {
   return (call.body["contents"] ?? []) as unknown as ContentListUnion;
 }
 
+function generateParameters(call: UpstreamCall) {
+  // One upstream request per RPC: continuation hops would re-chunk and sum usage behind our back.
+  return { model: call.model, contents: contentsOf(call), config: { ...requestOptions(call), automaticContinuation: false } };
+}
+
 function requestOptions(call: UpstreamCall) {
   const { contents: _sentAsContents, ...extraBody } = call.body;
   return { abortSignal: call.signal, httpOptions: { extraBody, ...(call.headers === undefined ? {} : { headers: { ...call.headers } }) } };
-}
-
-async function* wireChunks(
-  stream: AsyncGenerator<GenerateContentResponse>,
-  signal: AbortSignal,
-): AsyncGenerator<JsonObject> {
-  try {
-    for await (const chunk of stream) yield toWireChunk(chunk);
-  } catch (error) {
-    throw toUpstreamError(error, signal, "stream");
-  }
 }
 
 function toWireChunk(chunk: GenerateContentResponse): JsonObject {

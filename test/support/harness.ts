@@ -62,7 +62,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       done();
     },
   });
-  const logger = createLogger("debug", sink);
+  const logger = createLogger({ level: "debug", destination: sink });
   const upstream = createGenaiUpstream({ backend: "gemini", apiKey: upstreamKey, baseUrl: emulator.url });
   const gateway = createGateway({
     upstream,
