@@ -27,6 +27,7 @@ import { createTracingObserver } from "./observe/tracing.ts";
 import { createGenerativeService } from "./surfaces/generative-service.ts";
 import type { Upstream } from "./upstream/upstream.ts";
 
+/** What createGateway needs: the upstream, the logger, and the settings that shape the RPCs. */
 export interface GatewayOptions {
   readonly upstream: Upstream;
   readonly logger: Logger;
@@ -40,6 +41,7 @@ export interface GatewayOptions {
   readonly limits?: LimitSettings | undefined;
 }
 
+/** A built gateway: start it, stop it, read its health and metrics. */
 export interface Gateway {
   start(port: number, host: string): Promise<AddressInfo>;
   /**

@@ -35,11 +35,13 @@ export type Admitted =
   | { readonly decision: LimitDecision; readonly ticket: Ticket; readonly refusal?: undefined }
   | { readonly decision: LimitDecision; readonly ticket?: undefined; readonly refusal: ConnectError };
 
+/** The admission check of one gateway. */
 export interface Admission {
   /** Undefined when no limit applies to this RPC: nothing to count, nothing to give back. */
   admit(caller: Caller | undefined, generates: boolean): Promise<Admitted | undefined>;
 }
 
+/** What createAdmission needs: the store, the limits, and how long an RPC may run. */
 export interface AdmissionOptions {
   readonly store: LimitStore;
   readonly global: Limits;

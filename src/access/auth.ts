@@ -38,6 +38,7 @@ export function presentedKey(header: Headers): string | undefined {
   return undefined;
 }
 
+/** What createAuthInterceptor needs. */
 export interface AuthInterceptorOptions {
   readonly callers: readonly Caller[];
   /** The services only known callers may call; others (health, reflection) stay open. */

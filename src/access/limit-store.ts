@@ -10,6 +10,7 @@ import type { RateLimiterAbstract } from "rate-limiter-flexible";
 import type { LimitSettings } from "../config/settings.ts";
 import type { Logger } from "../observe/logger.ts";
 
+/** Where a counter operation ran. */
 export type StoreName = "redis" | "memory";
 
 /** One counter, in both stores: Redis (when set) and this process. */
@@ -18,6 +19,7 @@ export interface Counter {
   readonly memory: RateLimiterMemory;
 }
 
+/** The outcome of one counter operation. */
 export interface CounterAnswer {
   readonly store: StoreName;
   readonly res: RateLimiterRes | null;
@@ -25,6 +27,7 @@ export interface CounterAnswer {
   readonly refused: boolean;
 }
 
+/** The counters of the limits, shared through Redis or kept in this process. */
 export interface LimitStore {
   /** Whether REDIS_URL is set: then every RPC's log line says which store its limits used. */
   readonly shared: boolean;
@@ -40,6 +43,7 @@ export interface LimitStore {
   close(): Promise<void>;
 }
 
+/** What createLimitStore needs: Redis (undefined: memory only) and where to log its comings and goings. */
 export interface LimitStoreOptions {
   readonly redis: LimitSettings["redis"];
   readonly logger: Logger;

@@ -11,6 +11,7 @@ import { callerKey, callReportKey, limitDecisionKey } from "../observe/rpc-recor
 import { createAdmission } from "./admission.ts";
 import type { LimitStore } from "./limit-store.ts";
 
+/** What createLimitsInterceptor needs. */
 export interface LimitsInterceptorOptions {
   readonly store: LimitStore;
   /** The global limits and the rate window. */

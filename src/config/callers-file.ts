@@ -12,8 +12,10 @@ export interface Limits {
   readonly concurrentStreams: number | undefined;
 }
 
+/** No limit of any kind. */
 export const noLimits: Limits = { requestsPerMinute: undefined, tokensPerMinute: undefined, concurrentStreams: undefined };
 
+/** A caller as the gateway knows it, from the callers file. */
 export interface Caller {
   /** The caller's identity in logs, limits and metrics; never its key. */
   readonly name: string;

@@ -1,6 +1,7 @@
 // Readers of single environment variables: each returns undefined when the variable is unset or
 // blank, and throws a ConfigError naming the variable when its value is not what it must be.
 
+/** The environment, or a stand-in for it in tests. */
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /** A setting that stops the start: the message names the variable and never quotes a secret. */

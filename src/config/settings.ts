@@ -7,6 +7,7 @@ import type { Caller, Limits } from "./callers-file.ts";
 import { ConfigError, decimal, httpUrl, integer, oneOf, redisUrl, text } from "./env.ts";
 import type { Env } from "./env.ts";
 
+/** When and how often a failed upstream attempt is tried again. */
 export interface RetryPolicy {
   /** Attempts in all, the first included; 1 turns retries off. */
   readonly maxAttempts: number;
@@ -26,6 +27,7 @@ export interface CallPolicy {
   readonly retry: RetryPolicy;
 }
 
+/** The gateway-wide limits and where their counters live. */
 export interface LimitSettings {
   /** Limits on all callers together. */
   readonly global: Limits;
@@ -35,8 +37,10 @@ export interface LimitSettings {
   readonly redis: { readonly url: string; readonly timeoutMs: number } | undefined;
 }
 
+/** Which upstream the gateway calls. */
 export type Backend = "gemini" | "vertex" | "emulator";
 
+/** Every setting, validated. */
 export interface Config {
   readonly host: string;
   readonly port: number;
@@ -69,6 +73,7 @@ export interface Config {
 }
 
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+/** A pino level, as LOG_LEVEL names it. */
 export type LogLevel = (typeof logLevels)[number];
 const backends: readonly Backend[] = ["gemini", "vertex", "emulator"];
 const day = 86_400_000;

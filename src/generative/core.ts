@@ -33,6 +33,7 @@ export interface GenerativeCore {
   countTokens(request: CountTokensRequest, rpc: CallContext): Promise<CountTokensResponse>;
 }
 
+/** What createGenerativeCore needs. */
 export interface GenerativeCoreOptions {
   readonly upstream: Upstream;
   readonly policy: CallPolicy;

@@ -12,6 +12,7 @@ import type { HealthCheckResponseSchema } from "../../gen/ts/grpc/health/v1/heal
 
 /** grpc.health.v1's serving statuses. */
 export const ServingStatus = HealthCheckResponse_ServingStatus;
+/** One serving status. */
 export type ServingStatus = HealthCheckResponse_ServingStatus;
 
 /** The health service answers List with at most this many services (the protocol's limit). */

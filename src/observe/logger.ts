@@ -5,6 +5,7 @@ import { pino } from "pino";
 import type { Logger } from "pino";
 import type { LogLevel } from "../config/settings.ts";
 
+/** The pino logger every module writes to. */
 export type { Logger };
 
 const redactedPaths = [
@@ -16,6 +17,7 @@ const redactedPaths = [
   "headers.cookie",
 ];
 
+/** What createLogger needs. */
 export interface LoggerOptions {
   readonly level: LogLevel;
   /** Where the lines go; stdout by default. */

@@ -12,6 +12,7 @@ import { tokenCounts } from "./rpc-record.ts";
 
 type Fallback = NonNullable<ConnectNodeAdapterOptions["fallback"]>;
 
+/** The metrics: an RPC observer with the registry it fills. */
 export interface Metrics extends RpcObserver {
   readonly registry: Registry;
 }
@@ -21,6 +22,7 @@ const latencyBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
 const gapBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const maxModels = 50;
 
+/** What createMetricsEndpoint needs. */
 export interface MetricsEndpointOptions {
   readonly registry: Registry;
 }

@@ -10,9 +10,12 @@ import { randomUUID } from "node:crypto";
 import { callerKey, callReportKey, limitDecisionKey, newCallReport, upstreamHeadersKey } from "./rpc-record.ts";
 import type { CallReport, LimitDecision } from "./rpc-record.ts";
 
+/** The protocol an RPC came in by. */
 export type Protocol = "grpc" | "grpc-web" | "connect";
+/** The kind of RPC, as go-grpc-prometheus labels it. */
 export type RpcType = "unary" | "server_stream" | "client_stream" | "bidi_stream";
 
+/** What is known of an RPC when it starts. */
 export interface RpcStart {
   readonly service: string;
   readonly method: string;
@@ -23,6 +26,7 @@ export interface RpcStart {
   readonly header: Headers;
 }
 
+/** What is known of an RPC when it really ended. */
 export interface RpcEnd {
   /** Undefined when the RPC succeeded. */
   readonly error: ConnectError | undefined;
@@ -39,6 +43,7 @@ export interface RpcEnd {
   readonly call: Readonly<CallReport>;
 }
 
+/** One consumer of RPC starts and ends: the log line, the metrics, the traces. */
 export interface RpcObserver {
   /** At the RPC's start; may return headers for the RPC's upstream request (its trace context). */
   started?(rpc: RpcStart): Readonly<Record<string, string>> | undefined;
@@ -48,6 +53,7 @@ export interface RpcObserver {
   ended(rpc: RpcStart, end: RpcEnd): void;
 }
 
+/** What createObserveInterceptor needs. */
 export interface ObserveInterceptorOptions {
   readonly observers: readonly RpcObserver[];
 }

@@ -8,6 +8,7 @@ import { tokenCounts } from "./rpc-record.ts";
 
 const serverFaults: ReadonlySet<Code> = new Set([Code.Internal, Code.Unknown, Code.DataLoss]);
 
+/** What createRpcLogObserver needs. */
 export interface RpcLogObserverOptions {
   readonly logger: Logger;
 }

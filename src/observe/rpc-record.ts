@@ -16,6 +16,7 @@ export const upstreamHeadersKey = createContextKey<Readonly<Record<string, strin
   description: "headers for the upstream request",
 });
 
+/** What the limits decided for one RPC. */
 export interface LimitDecision {
   /** "ok", or the limit that refused the RPC ("caller.requests", "global.tokens", ...). */
   readonly limit: string;

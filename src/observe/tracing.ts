@@ -33,6 +33,7 @@ const serverErrorCodes: ReadonlySet<Code> = new Set([
   Code.DataLoss,
 ]);
 
+/** What createTracingObserver needs. */
 export interface TracingObserverOptions {
   readonly tracer: Tracer;
 }

@@ -11,6 +11,7 @@ import type { GenerativeCore } from "../generative/core.ts";
 import type { CallContext } from "../generative/policy.ts";
 import { callReportKey, newCallReport, tokenCounts, upstreamHeadersKey } from "../observe/rpc-record.ts";
 
+/** What createGenerativeService needs. */
 export interface GenerativeServiceOptions {
   readonly core: GenerativeCore;
 }

@@ -18,6 +18,7 @@ import type { Backend } from "../config/settings.ts";
 import { UpstreamError } from "./upstream.ts";
 import type { GoogleRpcStatus, JsonObject, JsonValue, Upstream, UpstreamCall } from "./upstream.ts";
 
+/** Which Gemini backend the SDK calls, and with what credentials. */
 export interface GenaiUpstreamOptions {
   readonly backend: Backend;
   readonly apiKey: string | undefined;

@@ -2,9 +2,12 @@
 // sides (request bodies in, GenerateContentResponse chunks out), so the handlers never see the
 // SDK and the SDK wrapper never sees Connect.
 
+/** A JSON value, as Gemini's REST API sends and takes it. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObject;
+/** A JSON object. */
 export type JsonObject = { [key: string]: JsonValue };
 
+/** One upstream request. */
 export interface UpstreamCall {
   /** `models/{id}` or a bare model id, as Gemini accepts it. */
   readonly model: string;
