@@ -3,28 +3,31 @@
 
 import { Code, ConnectError } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { Tracer } from "@opentelemetry/api";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { GenerativeService } from "../gen/ts/geminiconnect/v1/generative_service_pb.ts";
-import type { CallPolicy } from "./generative/policy.ts";
-import { createGenerativeService } from "./generative/service.ts";
+import { createAuthInterceptor } from "./access/auth.ts";
+import { createLimitStore } from "./access/limit-store.ts";
+import { createLimitsInterceptor } from "./access/limits.ts";
+import { noLimits } from "./config/callers-file.ts";
+import type { Caller } from "./config/callers-file.ts";
+import type { CallPolicy, LimitSettings } from "./config/settings.ts";
+import { createGenerativeCore } from "./generative/core.ts";
+import { createHealthStatus, createProbeHandler, registerHealth } from "./grpc/health.ts";
+import type { HealthStatus } from "./grpc/health.ts";
+import { registerReflection } from "./grpc/reflection.ts";
 import { createCleartextListener } from "./listener.ts";
-import { authInterceptor } from "./ops/auth.ts";
-import type { Caller } from "./ops/callers.ts";
-import { createLimiter, noLimits } from "./ops/limits.ts";
-import type { LimitSettings, LimitStats } from "./ops/limits.ts";
-import { createHealthStatus, createProbeHandler, registerHealth } from "./ops/health.ts";
-import type { HealthStatus } from "./ops/health.ts";
-import type { Logger } from "./ops/logger.ts";
-import { registerReflection } from "./ops/reflection.ts";
-import { createMetrics, createMetricsEndpoint } from "./ops/metrics.ts";
-import type { Metrics } from "./ops/metrics.ts";
-import { observeRpcs } from "./ops/observe.ts";
-import { rpcLog } from "./ops/rpc-log.ts";
-import { tracingObserver } from "./ops/tracing.ts";
-import type { Tracer } from "@opentelemetry/api";
+import type { Logger } from "./observe/logger.ts";
+import { createMetrics, createMetricsEndpoint } from "./observe/metrics.ts";
+import type { Metrics } from "./observe/metrics.ts";
+import { createObserveInterceptor } from "./observe/observe.ts";
+import { createRpcLogObserver } from "./observe/rpc-log.ts";
+import { createTracingObserver } from "./observe/tracing.ts";
+import { createGenerativeService } from "./surfaces/generative-service.ts";
 import type { Upstream } from "./upstream/upstream.ts";
 
+/** What createGateway needs: the upstream, the logger, and the settings that shape the RPCs. */
 export interface GatewayOptions {
   readonly upstream: Upstream;
   readonly logger: Logger;
@@ -38,6 +41,7 @@ export interface GatewayOptions {
   readonly limits?: LimitSettings | undefined;
 }
 
+/** A built gateway: start it, stop it, read its health and metrics. */
 export interface Gateway {
   start(port: number, host: string): Promise<AddressInfo>;
   /**
@@ -49,29 +53,31 @@ export interface Gateway {
   readonly health: HealthStatus;
   /** Served at GET /metrics. */
   readonly metrics: Metrics;
-  /** Refusals and Redis fallbacks, for the metrics. */
-  readonly limits: LimitStats;
 }
 
 // After the grace period, how long ended RPCs get to write their Unavailable before sockets close.
 const errorFlushMs = 500;
 
+/** The gateway over one upstream; it listens once started. */
 export function createGateway(options: GatewayOptions): Gateway {
+  const { logger } = options;
   const shutdown = new AbortController();
   const health = createHealthStatus();
   const metrics = createMetrics();
-  const probes = createProbeHandler(health);
-  const metricsEndpoint = createMetricsEndpoint(metrics.registry);
+  const probes = createProbeHandler({ status: health });
+  const metricsEndpoint = createMetricsEndpoint({ registry: metrics.registry });
+  const limits = options.limits ?? { global: noLimits, windowSeconds: 60, redis: undefined };
+  const limitStore = createLimitStore({ redis: limits.redis, logger });
+  const core = createGenerativeCore({ upstream: options.upstream, policy: options.callPolicy });
   const guarded = [GenerativeService];
-  const limiter = createLimiter({
-    ...(options.limits ?? { global: noLimits, windowSeconds: 60, redis: undefined }),
-    callers: options.callers ?? [],
-    longestRpcMs: options.callPolicy.totalTimeoutMs,
-    logger: options.logger,
-  });
+  const observers = [
+    createRpcLogObserver({ logger }),
+    metrics,
+    ...(options.tracer === undefined ? [] : [createTracingObserver({ tracer: options.tracer })]),
+  ];
   const handler = connectNodeAdapter({
     routes: (router) => {
-      router.service(GenerativeService, createGenerativeService(options.upstream, options.callPolicy));
+      router.service(GenerativeService, createGenerativeService({ core }));
       // Last: health reports on the services above, reflection describes them all and itself.
       registerHealth(router, health);
       registerReflection(router);
@@ -79,10 +85,16 @@ export function createGateway(options: GatewayOptions): Gateway {
     // Not an RPC: GET /metrics for Prometheus, /readyz and /healthz for load balancers, 404 otherwise.
     fallback: (req, res) => (req.url?.split("?", 1)[0] === "/metrics" ? metricsEndpoint(req, res) : probes(req, res)),
     interceptors: [
-      observeRpcs([rpcLog(options.logger), metrics, ...(options.tracer === undefined ? [] : [tracingObserver(options.tracer)])]),
+      createObserveInterceptor({ observers }),
       // Inside the observer, so refusals are logged and counted; auth first, as limits are per caller.
-      ...(options.callers === undefined ? [] : [authInterceptor(options.callers, guarded)]),
-      limiter.interceptor(guarded),
+      ...(options.callers === undefined ? [] : [createAuthInterceptor({ callers: options.callers, services: guarded })]),
+      createLimitsInterceptor({
+        store: limitStore,
+        limits,
+        callers: options.callers ?? [],
+        longestRpcMs: options.callPolicy.totalTimeoutMs,
+        services: guarded,
+      }),
     ],
     readMaxBytes: options.maxRequestBytes,
     // Node timers overflow above 2^31-1 ms and would expire a longer deadline at once; refuse
@@ -95,9 +107,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   return {
     health,
     metrics,
-    limits: limiter.stats,
     async start(port, host) {
-      await limiter.ready();
+      await limitStore.ready();
       return listener.listen(port, host);
     },
     async stop(graceMs) {
@@ -111,7 +122,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         listener.destroy();
         await listener.closed;
       } finally {
-        await limiter.close();
+        await limitStore.close();
       }
     },
   };

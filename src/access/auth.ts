@@ -3,16 +3,11 @@
 // caller's name is what the rest of the gateway knows it by; the key itself goes no further.
 
 import type { DescService } from "@bufbuild/protobuf";
-import { Code, ConnectError, createContextKey } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { Interceptor } from "@connectrpc/connect";
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { Caller } from "./callers.ts";
-import { rpcSummaryKey } from "./rpc-summary.ts";
-
-/** The authenticated caller of this RPC; undefined when the gateway runs open. */
-export const callerKey = createContextKey<Caller | undefined>(undefined, { description: "the authenticated caller" });
-
-export const keyHeaders = ["authorization", "x-api-key", "x-goog-api-key"] as const;
+import type { Caller } from "../config/callers-file.ts";
+import { callerKey } from "../observe/rpc-record.ts";
 
 /**
  * Finds the caller whose key digest matches. Every listed digest is compared, in constant time,
@@ -43,9 +38,17 @@ export function presentedKey(header: Headers): string | undefined {
   return undefined;
 }
 
-/** Lets in only known callers of `services`; other services (health, reflection) stay open. */
-export function authInterceptor(callers: readonly Caller[], services: readonly DescService[]): Interceptor {
-  const guarded = new Set(services.map((service) => service.typeName));
+/** What createAuthInterceptor needs. */
+export interface AuthInterceptorOptions {
+  readonly callers: readonly Caller[];
+  /** The services only known callers may call; others (health, reflection) stay open. */
+  readonly services: readonly DescService[];
+}
+
+/** Lets in only known callers of the guarded services, and sets `callerKey` for the layers after it. */
+export function createAuthInterceptor(options: AuthInterceptorOptions): Interceptor {
+  const { callers } = options;
+  const guarded = new Set(options.services.map((service) => service.typeName));
   return (next) => async (req) => {
     if (!guarded.has(req.service.typeName)) return next(req);
     const key = presentedKey(req.header);
@@ -59,8 +62,6 @@ export function authInterceptor(callers: readonly Caller[], services: readonly D
     // The message must not quote the key: error messages reach logs and clients' logs.
     if (caller === undefined) throw new ConnectError("unknown caller key", Code.Unauthenticated);
     req.contextValues.set(callerKey, caller);
-    const summary = req.contextValues.get(rpcSummaryKey);
-    if (summary !== undefined) summary.caller = caller.name;
     return next(req);
   };
 }

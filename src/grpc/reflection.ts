@@ -38,6 +38,7 @@ export interface Descriptors {
   readonly extensions: readonly DescExtension[];
 }
 
+/** What reflection knows of `services`. */
 export function describeServices(services: readonly DescService[]): Descriptors {
   const files = new Map<string, DescFile>();
   const symbols = new Map<string, DescFile>();
@@ -81,7 +82,8 @@ export function describeServices(services: readonly DescService[]): Descriptors 
  * Answers one reflection stream. As grpc-go does, a file is always sent when asked for, while the
  * files it depends on are sent only once per stream.
  */
-export function createReflectionSession(descriptors: Descriptors): (request: ServerReflectionRequest) => Response {
+export function createReflectionSession(options: { readonly descriptors: Descriptors }): (request: ServerReflectionRequest) => Response {
+  const { descriptors } = options;
   const sent = new Set<string>();
 
   const withDependencies = (file: DescFile): Uint8Array[] => {
@@ -157,14 +159,14 @@ export function registerReflection(router: ConnectRouter): void {
 
   router.service(ServerReflection, {
     async *serverReflectionInfo(requests) {
-      const session = createReflectionSession(known());
+      const session = createReflectionSession({ descriptors: known() });
       for await (const request of requests) yield session(request);
     },
   });
   // v1alpha is wire-identical to v1 (only the package differs): bytes in, bytes out.
   router.service(ServerReflectionV1alpha, {
     async *serverReflectionInfo(requests) {
-      const session = createReflectionSession(known());
+      const session = createReflectionSession({ descriptors: known() });
       for await (const request of requests) {
         const v1 = fromBinary(ServerReflectionRequestSchema, toBinary(ServerReflectionRequestSchemaV1alpha, request));
         const response = toBinary(ServerReflectionResponseSchema, create(ServerReflectionResponseSchema, session(v1)));

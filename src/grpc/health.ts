@@ -10,12 +10,15 @@ import { EventEmitter } from "node:events";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/ts/grpc/health/v1/health_pb.ts";
 import type { HealthCheckResponseSchema } from "../../gen/ts/grpc/health/v1/health_pb.ts";
 
+/** grpc.health.v1's serving statuses. */
 export const ServingStatus = HealthCheckResponse_ServingStatus;
+/** One serving status. */
 export type ServingStatus = HealthCheckResponse_ServingStatus;
 
 /** The health service answers List with at most this many services (the protocol's limit). */
 const listLimit = 100;
 
+/** The statuses the health service and the probes report. */
 export interface HealthStatus {
   /** One service's status; "" is the server as a whole. Undefined for a service never set. */
   get(service: string): ServingStatus | undefined;
@@ -75,10 +78,12 @@ export function registerHealth(router: ConnectRouter, status: HealthStatus): voi
   for (const { service } of router.handlers) {
     if (status.get(service.typeName) === undefined) status.set(service.typeName, ServingStatus.SERVING);
   }
-  router.service(Health, createHealthService(status));
+  router.service(Health, createHealthService({ status }));
 }
 
-export function createHealthService(status: HealthStatus): ServiceImpl<typeof Health> {
+/** grpc.health.v1.Health over `status`. */
+export function createHealthService(options: { readonly status: HealthStatus }): ServiceImpl<typeof Health> {
+  const { status } = options;
   return {
     check(request) {
       const serving = status.get(request.service);
@@ -144,7 +149,8 @@ type Fallback = NonNullable<ConnectNodeAdapterOptions["fallback"]>;
  * SERVING and 503 otherwise (draining included), for load balancers; /healthz is 200 "ok" while
  * the process answers at all, for liveness. Anything else is 404, as without a fallback.
  */
-export function createProbeHandler(status: HealthStatus): Fallback {
+export function createProbeHandler(options: { readonly status: HealthStatus }): Fallback {
+  const { status } = options;
   return (req, res) => {
     const path = req.url?.split("?", 1)[0];
     const probe = path === "/readyz" || path === "/healthz";

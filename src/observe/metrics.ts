@@ -6,11 +6,13 @@
 
 import { Code } from "@connectrpc/connect";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { RpcEnd, RpcObserver, RpcStart } from "./observe.ts";
 import type { ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
+import type { RpcEnd, RpcObserver, RpcStart } from "./observe.ts";
+import { tokenCounts } from "./rpc-record.ts";
 
 type Fallback = NonNullable<ConnectNodeAdapterOptions["fallback"]>;
 
+/** The metrics: an RPC observer with the registry it fills. */
 export interface Metrics extends RpcObserver {
   readonly registry: Registry;
 }
@@ -20,8 +22,14 @@ const latencyBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
 const gapBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const maxModels = 50;
 
+/** What createMetricsEndpoint needs. */
+export interface MetricsEndpointOptions {
+  readonly registry: Registry;
+}
+
 /** GET /metrics in Prometheus' text format. */
-export function createMetricsEndpoint(registry: Registry): Fallback {
+export function createMetricsEndpoint(options: MetricsEndpointOptions): Fallback {
+  const { registry } = options;
   return (_req, res) => {
     registry.metrics().then(
       (text) => {
@@ -36,6 +44,7 @@ export function createMetricsEndpoint(registry: Registry): Fallback {
   };
 }
 
+/** The gateway's metrics: an observer of every RPC, and the registry GET /metrics serves. */
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -96,10 +105,10 @@ export function createMetrics(): Metrics {
   });
 
   const models = new Set<string>();
-  const modelLabel = (rpc: RpcEnd): string => {
-    const model = rpc.summary.model;
+  const modelLabel = (end: RpcEnd): string => {
+    const model = end.call.model;
     if (model === undefined) return "none";
-    const answered = rpc.summary.usage !== undefined || rpc.error === undefined;
+    const answered = end.call.usage !== undefined || end.error === undefined;
     if (models.has(model)) return model;
     if (!answered || models.size >= maxModels) return "other";
     models.add(model);
@@ -117,37 +126,30 @@ export function createMetrics(): Metrics {
     messageGap(_rpc, ms) {
       gap.observe(ms / 1000);
     },
-    ended(rpc) {
+    ended(rpc, end) {
       const labels = labelsOf(rpc);
-      const code = rpc.error === undefined ? "OK" : Code[rpc.error.code];
+      const code = end.error === undefined ? "OK" : Code[end.error.code];
       handled.inc({ ...labels, grpc_code: code });
-      handling.observe(labels, rpc.durationMs / 1000);
-      if (rpc.messages > 0) sent.inc(labels, rpc.messages);
+      handling.observe(labels, end.durationMs / 1000);
+      if (end.messages > 0) sent.inc(labels, end.messages);
       if (rpc.type === "server_stream") inFlight.dec();
 
-      const { summary } = rpc;
+      const { call, limits } = end;
       // Caller names come from the callers file, not from the request: a bounded set.
-      const caller = summary.caller ?? "none";
-      if (summary.limit !== undefined && summary.limit !== "ok") refused.inc({ limit: summary.limit, caller });
-      if (summary.limitStore === "memory") localLimits.inc();
-      if (summary.attempts === 0) return;
-      const model = modelLabel(rpc);
-      if (rpc.type === "server_stream" && rpc.firstMessageMs !== undefined) firstChunk.observe({ model }, rpc.firstMessageMs / 1000);
-      for (const retried of summary.retriedCodes) {
+      const caller = end.caller ?? "none";
+      if (limits !== undefined && limits.limit !== "ok") refused.inc({ limit: limits.limit, caller });
+      if (limits?.store === "memory") localLimits.inc();
+      if (call.attempts === 0) return;
+      const model = modelLabel(end);
+      if (rpc.type === "server_stream" && end.firstMessageMs !== undefined) firstChunk.observe({ model }, end.firstMessageMs / 1000);
+      for (const retried of call.retriedCodes) {
         upstream.inc({ model, outcome: retried });
         retries.inc({ model, code: retried });
       }
-      upstream.inc({ model, outcome: rpc.error === undefined ? "ok" : code });
-      const usage = summary.usage;
-      if (usage === undefined) return;
-      const kinds = {
-        prompt: usage.promptTokenCount,
-        candidates: usage.candidatesTokenCount,
-        thoughts: usage.thoughtsTokenCount,
-        cached: usage.cachedContentTokenCount,
-        tool_use: usage.toolUsePromptTokenCount,
-      };
-      for (const [kind, count] of Object.entries(kinds)) if (count > 0) tokens.inc({ model, kind, caller }, count);
+      upstream.inc({ model, outcome: end.error === undefined ? "ok" : code });
+      if (call.usage === undefined) return;
+      const { total: _sum, toolUse, ...counts } = tokenCounts(call.usage);
+      for (const [kind, count] of Object.entries({ ...counts, tool_use: toolUse })) if (count > 0) tokens.inc({ model, kind, caller }, count);
     },
   };
 }

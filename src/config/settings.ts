@@ -1,13 +1,46 @@
 // Every setting the service reads, taken from the environment once, validated and typed.
 // A bad value throws a ConfigError naming the variable, and main.ts stops the start with it.
+// The shapes of the settings live here too, so config/ needs nothing from the rest of src/.
 
-import type { CallPolicy } from "./generative/policy.ts";
-import { CallersFileError, loadCallersFile } from "./ops/callers.ts";
-import type { Caller } from "./ops/callers.ts";
-import type { LimitSettings } from "./ops/limits.ts";
+import { CallersFileError, loadCallersFile } from "./callers-file.ts";
+import type { Caller, Limits } from "./callers-file.ts";
+import { ConfigError, decimal, httpUrl, integer, oneOf, redisUrl, text } from "./env.ts";
+import type { Env } from "./env.ts";
 
+/** When and how often a failed upstream attempt is tried again. */
+export interface RetryPolicy {
+  /** Attempts in all, the first included; 1 turns retries off. */
+  readonly maxAttempts: number;
+  readonly initialBackoffMs: number;
+  readonly maxBackoffMs: number;
+  readonly backoffMultiplier: number;
+}
+
+/** The rules every upstream call runs under. */
+export interface CallPolicy {
+  /** Streams only: how long an attempt may wait for its first chunk. */
+  readonly firstChunkTimeoutMs: number;
+  /** Streams only: the longest silence between two chunks. */
+  readonly idleTimeoutMs: number;
+  /** The whole RPC, retries included; the caller's own deadline still applies when shorter. */
+  readonly totalTimeoutMs: number;
+  readonly retry: RetryPolicy;
+}
+
+/** The gateway-wide limits and where their counters live. */
+export interface LimitSettings {
+  /** Limits on all callers together. */
+  readonly global: Limits;
+  /** The rate window; the per-minute budgets apply per window (60 s but in tests). Whole seconds. */
+  readonly windowSeconds: number;
+  /** Undefined keeps the counters in this process. */
+  readonly redis: { readonly url: string; readonly timeoutMs: number } | undefined;
+}
+
+/** Which upstream the gateway calls. */
 export type Backend = "gemini" | "vertex" | "emulator";
 
+/** Every setting, validated. */
 export interface Config {
   readonly host: string;
   readonly port: number;
@@ -39,23 +72,19 @@ export interface Config {
   readonly limits: LimitSettings;
 }
 
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
-
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+/** A pino level, as LOG_LEVEL names it. */
 export type LogLevel = (typeof logLevels)[number];
 const backends: readonly Backend[] = ["gemini", "vertex", "emulator"];
 const day = 86_400_000;
 
-type Env = Readonly<Record<string, string | undefined>>;
-
+/** The settings from `env` (process.env by default); throws a ConfigError naming a bad variable. */
 export function loadConfig(env: Env = process.env): Config {
   const production = env["NODE_ENV"] === "production";
-  const apiKey = nonEmpty(env, "GEMINI_API_KEY") ?? nonEmpty(env, "GOOGLE_API_KEY");
+  const apiKey = text(env, "GEMINI_API_KEY") ?? text(env, "GOOGLE_API_KEY");
   const explicitBackend = oneOf(env, "GEMINI_BACKEND", backends);
-  const vertexProject = nonEmpty(env, "GOOGLE_CLOUD_PROJECT");
-  const vertexLocation = nonEmpty(env, "GOOGLE_CLOUD_LOCATION");
+  const vertexProject = text(env, "GOOGLE_CLOUD_PROJECT");
+  const vertexLocation = text(env, "GOOGLE_CLOUD_LOCATION");
 
   let backend: Backend;
   let emulatorReason: string | undefined;
@@ -90,35 +119,35 @@ export function loadConfig(env: Env = process.env): Config {
         "(set CALLERS_FILE, or AUTH_ALLOW_OPEN=true to mean it)",
     );
   }
-  const redisUrl = redis(env, "REDIS_URL");
-  const redisTimeoutMs = integer(env, "REDIS_TIMEOUT_MS", 500, 1, 60_000);
+  const redis = redisUrl(env, "REDIS_URL");
+  const redisTimeoutMs = integer(env, "REDIS_TIMEOUT_MS", 1, 60_000) ?? 500;
 
   return {
-    host: nonEmpty(env, "HOST") ?? "0.0.0.0",
-    port: integer(env, "PORT", 8080, 0, 65535),
+    host: text(env, "HOST") ?? "0.0.0.0",
+    port: integer(env, "PORT", 0, 65535) ?? 8080,
     backend,
     apiKey: backend === "emulator" ? undefined : apiKey,
-    baseUrl: backend === "emulator" ? undefined : url(env, "GEMINI_BASE_URL"),
+    baseUrl: backend === "emulator" ? undefined : httpUrl(env, "GEMINI_BASE_URL"),
     vertexProject,
     vertexLocation,
     logLevel: oneOf(env, "LOG_LEVEL", logLevels) ?? "info",
     production,
     callPolicy: {
-      firstChunkTimeoutMs: integer(env, "TIMEOUT_FIRST_CHUNK_MS", 180_000, 1, day),
-      idleTimeoutMs: integer(env, "TIMEOUT_IDLE_MS", 60_000, 1, day),
-      totalTimeoutMs: integer(env, "TIMEOUT_TOTAL_MS", 600_000, 1, day),
+      firstChunkTimeoutMs: integer(env, "TIMEOUT_FIRST_CHUNK_MS", 1, day) ?? 180_000,
+      idleTimeoutMs: integer(env, "TIMEOUT_IDLE_MS", 1, day) ?? 60_000,
+      totalTimeoutMs: integer(env, "TIMEOUT_TOTAL_MS", 1, day) ?? 600_000,
       retry: {
-        maxAttempts: integer(env, "RETRY_MAX_ATTEMPTS", 5, 1, 10),
-        initialBackoffMs: integer(env, "RETRY_INITIAL_BACKOFF_MS", 1_000, 0, 60_000),
-        maxBackoffMs: integer(env, "RETRY_MAX_BACKOFF_MS", 10_000, 0, 600_000),
-        backoffMultiplier: decimal(env, "RETRY_BACKOFF_MULTIPLIER", 1.3, 1, 10),
+        maxAttempts: integer(env, "RETRY_MAX_ATTEMPTS", 1, 10) ?? 5,
+        initialBackoffMs: integer(env, "RETRY_INITIAL_BACKOFF_MS", 0, 60_000) ?? 1_000,
+        maxBackoffMs: integer(env, "RETRY_MAX_BACKOFF_MS", 0, 600_000) ?? 10_000,
+        backoffMultiplier: decimal(env, "RETRY_BACKOFF_MULTIPLIER", 1, 10) ?? 1.3,
       },
     },
-    maxRequestBytes: integer(env, "MAX_REQUEST_BYTES", 20 * 1024 * 1024, 1024, 2 ** 31 - 1),
-    shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 10_000, 0, day),
+    maxRequestBytes: integer(env, "MAX_REQUEST_BYTES", 1024, 2 ** 31 - 1) ?? 20 * 1024 * 1024,
+    shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 0, day) ?? 10_000,
     tracingServiceName:
-      url(env, "OTEL_EXPORTER_OTLP_ENDPOINT") === undefined ? undefined : (nonEmpty(env, "OTEL_SERVICE_NAME") ?? "gemini-connect"),
-    emulatorChunkDelayMs: integer(env, "EMULATOR_CHUNK_DELAY_MS", 0, 0, 60_000),
+      httpUrl(env, "OTEL_EXPORTER_OTLP_ENDPOINT") === undefined ? undefined : (text(env, "OTEL_SERVICE_NAME") ?? "gemini-connect"),
+    emulatorChunkDelayMs: integer(env, "EMULATOR_CHUNK_DELAY_MS", 0, 60_000) ?? 0,
     emulatorReason,
     callers,
     limits: {
@@ -127,8 +156,8 @@ export function loadConfig(env: Env = process.env): Config {
         tokensPerMinute: limit(env, "LIMITS_TOKENS_PER_MINUTE"),
         concurrentStreams: limit(env, "LIMITS_CONCURRENT_STREAMS"),
       },
-      windowSeconds: integer(env, "LIMITS_WINDOW_SECONDS", 60, 1, 3600),
-      redis: redisUrl === undefined ? undefined : { url: redisUrl, timeoutMs: redisTimeoutMs },
+      windowSeconds: integer(env, "LIMITS_WINDOW_SECONDS", 1, 3600) ?? 60,
+      redis: redis === undefined ? undefined : { url: redis, timeoutMs: redisTimeoutMs },
     },
   };
 }
@@ -144,63 +173,14 @@ export function describeConfig(config: Config): Record<string, unknown> {
   };
 }
 
-function nonEmpty(env: Env, name: string): string | undefined {
-  const value = env[name]?.trim();
-  return value === undefined || value === "" ? undefined : value;
-}
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  return numeric(env, name, fallback, min, max, "an integer");
-}
-
-function decimal(env: Env, name: string, fallback: number, min: number, max: number): number {
-  return numeric(env, name, fallback, min, max, "a number");
-}
-
-function numeric(env: Env, name: string, fallback: number, min: number, max: number, kind: "an integer" | "a number"): number {
-  const raw = nonEmpty(env, name);
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  const wellFormed = kind === "an integer" ? Number.isInteger(value) : Number.isFinite(value);
-  if (!wellFormed || value < min || value > max) {
-    throw new ConfigError(`${name} must be ${kind} from ${min} to ${max}, got "${raw}"`);
-  }
-  return value;
-}
-
-function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[]): T | undefined {
-  const raw = nonEmpty(env, name);
-  if (raw === undefined) return undefined;
-  const match = allowed.find((value) => value === raw);
-  if (match === undefined) {
-    throw new ConfigError(`${name} must be one of ${allowed.join(", ")}, got "${raw}"`);
-  }
-  return match;
-}
-
-function url(env: Env, name: string): string | undefined {
-  const raw = nonEmpty(env, name);
-  if (raw === undefined) return undefined;
-  let parsed: URL;
-  try {
-    parsed = new URL(raw);
-  } catch {
-    throw new ConfigError(`${name} must be an absolute http(s) URL, got "${raw}"`);
-  }
-  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-    throw new ConfigError(`${name} must be an absolute http(s) URL, got "${raw}"`);
-  }
-  return raw;
-}
-
 /** A limit from the environment: unset or 0 means none. */
 function limit(env: Env, name: string): number | undefined {
-  const value = integer(env, name, 0, 0, Number.MAX_SAFE_INTEGER);
+  const value = integer(env, name, 0, Number.MAX_SAFE_INTEGER) ?? 0;
   return value === 0 ? undefined : value;
 }
 
 function callersFile(env: Env, name: string): Caller[] | undefined {
-  const path = nonEmpty(env, name);
+  const path = text(env, name);
   if (path === undefined) return undefined;
   try {
     return loadCallersFile(path);
@@ -208,18 +188,4 @@ function callersFile(env: Env, name: string): Caller[] | undefined {
     if (error instanceof CallersFileError) throw new ConfigError(`${name} ${path}: ${error.message}`);
     throw error;
   }
-}
-
-function redis(env: Env, name: string): string | undefined {
-  const raw = nonEmpty(env, name);
-  if (raw === undefined) return undefined;
-  let protocol: string | undefined;
-  try {
-    protocol = new URL(raw).protocol;
-  } catch {
-    protocol = undefined;
-  }
-  // The value is not quoted: it may carry a password.
-  if (protocol !== "redis:" && protocol !== "rediss:") throw new ConfigError(`${name} must be a redis:// or rediss:// URL`);
-  return raw;
 }

@@ -9,7 +9,8 @@ import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BatchSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
-import type { RpcEnd, RpcObserver, RpcStart } from "./observe.ts";
+import type { RpcObserver, RpcStart } from "./observe.ts";
+import { tokenCounts } from "./rpc-record.ts";
 
 const propagator = new W3CTraceContextPropagator();
 const headerGetter: TextMapGetter<Headers> = {
@@ -32,9 +33,15 @@ const serverErrorCodes: ReadonlySet<Code> = new Set([
   Code.DataLoss,
 ]);
 
-export function tracingObserver(tracer: Tracer): RpcObserver {
-  // Keyed by the summary: the one object that `started` and `ended` both see.
-  const spans = new WeakMap<RpcStart["summary"], Span>();
+/** What createTracingObserver needs. */
+export interface TracingObserverOptions {
+  readonly tracer: Tracer;
+}
+
+/** One server span per RPC; its trace context goes on to the upstream request. */
+export function createTracingObserver(options: TracingObserverOptions): RpcObserver {
+  const { tracer } = options;
+  const spans = new WeakMap<RpcStart, Span>();
   return {
     started(rpc) {
       const parent = propagator.extract(ROOT_CONTEXT, rpc.header, headerGetter);
@@ -52,27 +59,28 @@ export function tracingObserver(tracer: Tracer): RpcObserver {
         },
         parent,
       );
-      spans.set(rpc.summary, span);
+      spans.set(rpc, span);
       const headers: Record<string, string> = {};
       propagator.inject(trace.setSpan(ROOT_CONTEXT, span), headers, recordSetter);
-      rpc.summary.traceHeaders = headers;
+      return headers;
     },
-    ended(rpc: RpcEnd) {
-      const span = spans.get(rpc.summary);
+    ended(rpc, end) {
+      const span = spans.get(rpc);
       if (span === undefined) return;
-      const { summary, error } = rpc;
+      const { call, error } = end;
       const code = error?.code ?? 0;
       span.setAttribute(rpc.protocol === "connect" ? "rpc.connect_rpc.status_code" : "rpc.grpc.status_code", code);
-      if (summary.model !== undefined) span.setAttribute("gen_ai.request.model", summary.model);
-      if (summary.usage !== undefined) {
+      if (call.model !== undefined) span.setAttribute("gen_ai.request.model", call.model);
+      if (call.usage !== undefined) {
+        const tokens = tokenCounts(call.usage);
         span.setAttributes({
-          "gen_ai.usage.input_tokens": summary.usage.promptTokenCount,
-          "gen_ai.usage.output_tokens": summary.usage.candidatesTokenCount,
-          "gemini.usage.thoughts_tokens": summary.usage.thoughtsTokenCount,
-          "gemini.usage.cached_tokens": summary.usage.cachedContentTokenCount,
+          "gen_ai.usage.input_tokens": tokens.prompt,
+          "gen_ai.usage.output_tokens": tokens.candidates,
+          "gemini.usage.thoughts_tokens": tokens.thoughts,
+          "gemini.usage.cached_tokens": tokens.cached,
         });
       }
-      span.setAttributes({ "gemini.attempts": summary.attempts, "gemini.chunks": rpc.messages });
+      span.setAttributes({ "gemini.attempts": call.attempts, "gemini.chunks": end.messages });
       if (error !== undefined && serverErrorCodes.has(error.code)) {
         span.setStatus({ code: SpanStatusCode.ERROR, message: error.rawMessage });
       }
@@ -85,7 +93,8 @@ export function tracingObserver(tracer: Tracer): RpcObserver {
  * The exporting tracer, configured by the standard OTEL_* variables (endpoint, headers,
  * OTEL_SERVICE_NAME); `shutdown` flushes what is still queued.
  */
-export function startTracing(serviceName: string): { tracer: Tracer; shutdown(): Promise<void> } {
+export function startTracing(options: { readonly serviceName: string }): { tracer: Tracer; shutdown(): Promise<void> } {
+  const { serviceName } = options;
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ "service.name": serviceName }),
     spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter() })],

@@ -3,8 +3,19 @@
 // entry and field, and never quoting a value that could be a key pasted by mistake.
 
 import { readFileSync } from "node:fs";
-import type { Limits } from "./limits.ts";
+import { isRecord } from "./json.ts";
 
+/** One set of limits; undefined means no limit of that kind. */
+export interface Limits {
+  readonly requestsPerMinute: number | undefined;
+  readonly tokensPerMinute: number | undefined;
+  readonly concurrentStreams: number | undefined;
+}
+
+/** No limit of any kind. */
+export const noLimits: Limits = { requestsPerMinute: undefined, tokensPerMinute: undefined, concurrentStreams: undefined };
+
+/** A caller as the gateway knows it, from the callers file. */
 export interface Caller {
   /** The caller's identity in logs, limits and metrics; never its key. */
   readonly name: string;
@@ -13,6 +24,7 @@ export interface Caller {
   readonly limits: Limits;
 }
 
+/** A mistake in the callers file: names the entry and field, never quotes a value that could be a key. */
 export class CallersFileError extends Error {
   override name = "CallersFileError";
 }
@@ -23,6 +35,7 @@ const digestPattern = /^[0-9a-fA-F]{64}$/;
 const callerFields = new Set(["name", "keySha256", "limits"]);
 const limitFields = new Set(["requestsPerMinute", "tokensPerMinute", "concurrentStreams"]);
 
+/** Reads and checks the callers file at `path`; throws a CallersFileError on any mistake. */
 export function loadCallersFile(path: string): Caller[] {
   let text: string;
   try {
@@ -33,6 +46,7 @@ export function loadCallersFile(path: string): Caller[] {
   return parseCallers(text);
 }
 
+/** Checks the callers file's text: every caller well formed, no name or key listed twice. */
 export function parseCallers(text: string): Caller[] {
   let json: unknown;
   try {
@@ -96,7 +110,7 @@ function parseCaller(entry: unknown, at: string): Caller {
 }
 
 function parseLimits(value: unknown, at: string): Limits {
-  if (value === undefined) return { requestsPerMinute: undefined, tokensPerMinute: undefined, concurrentStreams: undefined };
+  if (value === undefined) return noLimits;
   if (!isRecord(value)) throw new CallersFileError(`${at} must be an object`);
   for (const key of Object.keys(value)) {
     if (!limitFields.has(key)) {
@@ -116,8 +130,4 @@ function positiveInteger(value: unknown, at: string): number | undefined {
     throw new CallersFileError(`${at} must be a whole number of at least 1 (leave it out for no limit), got ${JSON.stringify(value)}`);
   }
   return value;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
