@@ -12,12 +12,14 @@ import { createLimitStore } from "./access/limit-store.ts";
 import { createLimitsInterceptor } from "./access/limits.ts";
 import { noLimits } from "./config/callers-file.ts";
 import type { Caller } from "./config/callers-file.ts";
-import type { CallPolicy, LimitSettings } from "./config/settings.ts";
+import { defaultConnectionLimits } from "./config/settings.ts";
+import type { CallPolicy, ConnectionLimits, LimitSettings } from "./config/settings.ts";
 import { createGenerativeCore } from "./generative/core.ts";
 import { createHealthStatus, createProbeHandler, registerHealth } from "./grpc/health.ts";
 import type { HealthStatus } from "./grpc/health.ts";
 import { registerReflection } from "./grpc/reflection.ts";
 import { createCleartextListener } from "./listener.ts";
+import { createConnectionLog } from "./observe/connection-log.ts";
 import type { Logger } from "./observe/logger.ts";
 import { createMetrics, createMetricsEndpoint } from "./observe/metrics.ts";
 import type { Metrics } from "./observe/metrics.ts";
@@ -39,6 +41,8 @@ export interface GatewayOptions {
   readonly callers?: readonly Caller[] | undefined;
   /** Global limits, the rate window and Redis; undefined: no global limits, in-process counters. */
   readonly limits?: LimitSettings | undefined;
+  /** Connection deadlines and caps; undefined: the defaults. */
+  readonly connections?: ConnectionLimits | undefined;
 }
 
 /** A built gateway: start it, stop it, read its health and metrics. */
@@ -102,15 +106,13 @@ export function createGateway(options: GatewayOptions): Gateway {
     maxTimeoutMs: 2 ** 31 - 1,
     shutdownSignal: shutdown.signal,
   });
+  const connectionLog = createConnectionLog({ logger });
   const listener = createCleartextListener({
     handler,
-    limits: {
-      firstBytesTimeoutMs: 10_000,
-      headersTimeoutMs: 15_000,
-      requestTimeoutMs: 120_000,
-      idleTimeoutMs: 120_000,
-      maxConnections: 4_096,
-      maxConnectionsPerPeer: 512,
+    limits: options.connections ?? defaultConnectionLimits,
+    onCut: (cut) => {
+      metrics.connectionCut(cut);
+      connectionLog(cut);
     },
   });
 

@@ -11,26 +11,12 @@ import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
 import type { AddressInfo } from "node:net";
+import type { ConnectionLimits } from "./config/settings.ts";
 
 type RequestHandler = (
   req: http.IncomingMessage | http2.Http2ServerRequest,
   res: http.ServerResponse | http2.Http2ServerResponse,
 ) => void;
-
-export interface ConnectionLimits {
-  /** Until the protocol can be told (the HTTP/2 preface, or any other first bytes). */
-  readonly firstBytesTimeoutMs: number;
-  /** HTTP/1.1: until a request's headers are complete. */
-  readonly headersTimeoutMs: number;
-  /** HTTP/1.1: until a whole request (headers and body) is received. */
-  readonly requestTimeoutMs: number;
-  /** HTTP/2 with no open stream, HTTP/1.1 between requests: then GOAWAY, or close. */
-  readonly idleTimeoutMs: number;
-  /** Open connections in all; one more is closed at once. */
-  readonly maxConnections: number;
-  /** Open connections from one peer address. */
-  readonly maxConnectionsPerPeer: number;
-}
 
 /** Why the listener closed a connection itself: a refusal at the cap, or a stage that timed out. */
 export type ConnectionCut =

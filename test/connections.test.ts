@@ -7,7 +7,8 @@ import * as net from "node:net";
 import { once } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
 import { createCleartextListener } from "../src/listener.ts";
-import type { CleartextListener, ConnectionCut, ConnectionLimits } from "../src/listener.ts";
+import type { CleartextListener, ConnectionCut } from "../src/listener.ts";
+import type { ConnectionLimits } from "../src/config/settings.ts";
 
 const short: ConnectionLimits = {
   firstBytesTimeoutMs: 300,
@@ -171,3 +172,26 @@ async function waitForAcceptance(port: number): Promise<net.Socket> {
   }
   throw new Error("the listener never took a connection again");
 }
+
+describe("connection cuts, as an operator sees them", () => {
+  it("counts refusals and timeouts in /metrics and logs them once, naming the setting", async () => {
+    const { startHarness } = await import("./support/harness.ts");
+    const harness = await startHarness({ connections: { ...short, maxConnectionsPerPeer: 2, firstBytesTimeoutMs: 300 } });
+    try {
+      const port = Number(new URL(harness.baseUrl).port);
+      const held = await Promise.all([connect(port), connect(port)]);
+      const refused = await Promise.all([connect(port), connect(port), connect(port)]);
+      await Promise.all([...held, ...refused].map(closedBy));
+      const metrics = await (await fetch(`${harness.baseUrl}/metrics`)).text();
+      expect(metrics).toMatch(/^gemini_connections_refused_total\{reason="per_peer"\} 3$/m);
+      expect(metrics).toMatch(/^gemini_connection_timeouts_total\{stage="first_bytes"\} 2$/m);
+      const lines = harness.logs.filter((line) => typeof line["setting"] === "string" && String(line["setting"]).startsWith("CONNECTION_"));
+      expect(lines).toEqual([
+        expect.objectContaining({ level: 40, setting: "CONNECTION_LIMIT_PER_PEER", connections: 1, msg: "connections refused: too many open" }),
+        expect.objectContaining({ level: 30, setting: "CONNECTION_FIRST_BYTES_TIMEOUT_MS", connections: 1, stage: "first_bytes" }),
+      ]);
+    } finally {
+      await harness.close();
+    }
+  });
+});
