@@ -1,4 +1,4 @@
-// Process entry: config -> upstream -> server -> listen -> signals. Nothing else.
+// Process entry: config -> upstream -> gateway -> listen -> signals. Nothing else.
 
 import { ConfigError } from "./config/env.ts";
 import { describeConfig, loadConfig } from "./config/settings.ts";
@@ -19,6 +19,10 @@ try {
 }
 
 const logger = createLogger({ level: config.logLevel });
+// Node prints its warnings (TimeoutOverflowWarning, deprecations) as plain text on stderr; here
+// they become log lines like everything else.
+process.removeAllListeners("warning");
+process.on("warning", (warning) => logger.warn({ warning: warning.name, detail: warning.message }, "node warning"));
 const emulator =
   config.backend === "emulator"
     ? await startEmulator({ host: "127.0.0.1", port: 0, chunkDelayMs: config.emulatorChunkDelayMs })
@@ -52,7 +56,11 @@ if (config.callers === undefined) {
     "NO CALLER AUTHENTICATION: every caller is let in and only global limits apply. Set CALLERS_FILE to name your callers.",
   );
 }
-const address = await gateway.start(config.port, config.host);
+const address = await gateway.start(config.port, config.host).catch((error: NodeJS.ErrnoException) => {
+  if (error.code !== "EADDRINUSE") throw error;
+  process.stderr.write(`gemini-connect: ${config.host}:${config.port} is already in use: stop what listens there, or set PORT to another port\n`);
+  process.exit(2);
+});
 logger.info({ address: `${address.address}:${address.port}`, settings: describeConfig(config) }, "gemini-connect listening");
 
 let stopping = false;

