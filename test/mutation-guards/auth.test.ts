@@ -1,0 +1,92 @@
+// Who is calling (access/auth.ts), in memory: which header's key counts, which caller it is, and
+// that a guarded service refuses without one while the others stay open.
+
+import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
+import type { CallOptions } from "@connectrpc/connect";
+import { describe, expect, it } from "vitest";
+import { GenerativeService } from "../../gen/ts/geminiconnect/v1/generative_service_pb.ts";
+import { createAuthInterceptor, identify, presentedKey } from "../../src/access/auth.ts";
+import { noLimits } from "../../src/config/callers-file.ts";
+import type { Caller } from "../../src/config/callers-file.ts";
+import { callerKey } from "../../src/observe/rpc-record.ts";
+import { sha256, testCaller } from "../support/callers.ts";
+import { leakedSecretPieces } from "../support/secrets.ts";
+
+const key = (headers: Record<string, string>) => presentedKey(new Headers(headers));
+
+describe("presentedKey", () => {
+  it("reads `authorization: Bearer` in any case, with spaces or tabs around the key", () => {
+    expect(key({ authorization: "Bearer k-1" })).toBe("k-1");
+    expect(key({ authorization: "BEARER k-2" })).toBe("k-2");
+    expect(key({ authorization: "bearer \t k-3 \t" })).toBe("k-3");
+    expect(key({ authorization: "Bearer\tk-4" })).toBe("k-4");
+  });
+
+  it("skips an authorization that is not one Bearer key, and falls back to x-api-key, then x-goog-api-key", () => {
+    for (const authorization of ["Basic dXNlcjpwYXNz", "Bearer", "Bearer ", "Bearerk-1", "Bearer a b", "xBearer k-1"]) {
+      expect([authorization, key({ authorization, "x-goog-api-key": "goog" })]).toEqual([authorization, "goog"]);
+    }
+    expect(key({ authorization: "Basic x", "x-api-key": " api ", "x-goog-api-key": "goog" })).toBe("api");
+    expect(key({ "x-api-key": " \t", "x-goog-api-key": "  goog  " })).toBe("goog");
+    expect(key({ "x-goog-api-key": " " })).toBeUndefined();
+    expect(key({})).toBeUndefined();
+  });
+});
+
+describe("identify", () => {
+  const caller = (name: string, ...keys: string[]): Caller => ({ name, keyDigests: keys.map((k) => Buffer.from(sha256(k), "hex")), limits: noLimits });
+
+  it("finds the caller by any of its keys, the first listed when two share one, and nobody for an unknown key", () => {
+    const callers = [caller("alice", "a-old", "a-new"), caller("bob", "b"), caller("bob-again", "b")];
+    expect(identify(callers, "a-old")?.name).toBe("alice");
+    expect(identify(callers, "a-new")?.name).toBe("alice");
+    expect(identify(callers, "b")?.name).toBe("bob");
+    expect(identify(callers, "c")).toBeUndefined();
+    expect(identify([], "a-old")).toBeUndefined();
+  });
+});
+
+describe("the interceptor", () => {
+  const alice = testCaller("alice");
+
+  /** A client whose countTokens answers with the number of letters of the caller's name the handler saw. */
+  function client(guarded: boolean) {
+    const transport = createRouterTransport(
+      (router) =>
+        router.service(GenerativeService, {
+          countTokens: (_request, context) => ({ totalTokens: context.values.get(callerKey)?.name.length ?? 0 }),
+        }),
+      { router: { interceptors: [createAuthInterceptor({ callers: [alice.caller], services: guarded ? [GenerativeService] : [] })] } },
+    );
+    return createClient(GenerativeService, transport);
+  }
+  const count = (guarded: boolean, options: CallOptions = {}) =>
+    client(guarded)
+      .countTokens({ model: "models/m" }, options)
+      .then((response) => response.totalTokens)
+      .catch((error: unknown) => ConnectError.from(error));
+
+  it("lets a known caller in, and the handler knows who called", async () => {
+    expect(await count(true, alice.options())).toBe(5);
+    expect(await count(true, alice.options("x-goog-api-key"))).toBe(5);
+  });
+
+  it("refuses a missing key, saying how to send one", async () => {
+    expect(await count(true)).toMatchObject({
+      code: Code.Unauthenticated,
+      rawMessage: "no caller key: send it as 'authorization: Bearer <key>', 'x-api-key' or 'x-goog-api-key'",
+    });
+  });
+
+  it("refuses an unknown key without quoting any piece of it", async () => {
+    const stranger = testCaller("stranger");
+    const refused = await count(true, stranger.options());
+    expect(refused).toMatchObject({ code: Code.Unauthenticated, rawMessage: "unknown caller key" });
+    expect(leakedSecretPieces(String(refused), [stranger.key])).toEqual([]);
+  });
+
+  it("leaves services it does not guard open, with no caller known", async () => {
+    expect(await count(false)).toBe(0);
+    expect(await count(false, testCaller("stranger").options())).toBe(0);
+  });
+});
