@@ -10,8 +10,10 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import { checkCountTokensRequest, checkGenerateRequest, notJsonError } from "../../src/generative/validate.ts";
 
 const hi = { role: "user", parts: [{ data: { case: "text" as const, value: "hi" } }] };
-const generate = (init: Partial<MessageInitShape<typeof GenerateContentRequestSchema>>) =>
-  create(GenerateContentRequestSchema, { model: "models/gemini-2.5-flash", contents: [hi], ...init });
+type GenerateInit = MessageInitShape<typeof GenerateContentRequestSchema>;
+type CountInit = MessageInitShape<typeof CountTokensRequestSchema>;
+/** A valid request, with `init`'s fields instead. */
+const generate = (init: object) => create(GenerateContentRequestSchema, { model: "models/gemini-2.5-flash", contents: [hi], ...init } as GenerateInit);
 
 /** The message of the InvalidArgument `check` throws; fails when it throws anything else or nothing. */
 function refusal(check: () => unknown): string {
@@ -72,8 +74,7 @@ describe("contents", () => {
 });
 
 describe("CountTokens", () => {
-  const count = (init: Partial<MessageInitShape<typeof CountTokensRequestSchema>>) =>
-    create(CountTokensRequestSchema, { model: "models/gemini-2.5-flash", ...init });
+  const count = (init: object) => create(CountTokensRequestSchema, { model: "models/gemini-2.5-flash", ...init } as CountInit);
 
   it("takes contents, or a GenerateContentRequest, and returns the model", () => {
     expect(checkCountTokensRequest(count({ contents: [hi] }))).toBe("models/gemini-2.5-flash");
