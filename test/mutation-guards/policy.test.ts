@@ -240,3 +240,24 @@ describe("retries and the RPC's own end", () => {
     expect(state.error).toMatchObject({ code: Code.Canceled, rawMessage: "cancelled before the call" });
   });
 });
+
+describe("the per-chunk loop", () => {
+  it("a stream of chunks already buffered still lets other work have the event loop while it is read", async () => {
+    const chunks = Array.from({ length: 5_000 }, (_, i) => textChunk(String(i)));
+    const core = createGenerativeCore({ upstream: fakeUpstream({ chunks }), policy });
+    let reading = true;
+    let turns = 0;
+    const otherWork = () => {
+      if (!reading) return;
+      turns++;
+      setImmediate(otherWork);
+    };
+    setImmediate(otherWork);
+    let read = 0;
+    for await (const _chunk of core.stream(request, rpc())) read++;
+    reading = false;
+    expect(read).toBe(5_000);
+    // Without the turns, buffered chunks are all microtasks: other work would wait for the whole stream.
+    expect(turns).toBeGreaterThan(0);
+  });
+});
