@@ -84,6 +84,7 @@ describe("on the test's clock", () => {
     const reading = rest();
     for (let i = 0; i < 10; i++) {
       upstream.send(textChunk(String(i)));
+      await upstream.drained();
       await vi.advanceTimersByTimeAsync(20);
     }
     expect(state.ended).toBe(false);
@@ -96,13 +97,26 @@ describe("on the test's clock", () => {
     expect(state.error).toMatchObject({ code: Code.DeadlineExceeded, rawMessage: "no chunk from Gemini for 30 ms (TIMEOUT_IDLE_MS)" });
   });
 
+  it("a slow reader of the first chunk is not Gemini's silence either", async () => {
+    const upstream = pacedUpstream();
+    const { state, next, rest } = reader(upstream);
+    upstream.send(textChunk("a"));
+    upstream.send("end");
+    await next();
+    await vi.advanceTimersByTimeAsync(10 * policy.idleTimeoutMs);
+    await rest();
+    expect(state).toMatchObject({ texts: ["a"], error: undefined });
+  });
+
   it("the first-chunk timeout is off once the first chunk is in, and the idle timeout counts from the last chunk", async () => {
     const upstream = pacedUpstream();
     const { state, rest } = reader(upstream, { firstChunkTimeoutMs: 50, idleTimeoutMs: 80 });
     const reading = rest();
     upstream.send(textChunk("a"));
+    await upstream.drained();
     await vi.advanceTimersByTimeAsync(70);
     upstream.send(textChunk("b"));
+    await upstream.drained();
     await vi.advanceTimersByTimeAsync(70);
     upstream.send("end");
     await reading;
@@ -153,6 +167,7 @@ describe("on the test's clock", () => {
     const { state, rest } = reader(upstream);
     const reading = rest();
     upstream.send(textChunk("a"));
+    await upstream.drained();
     await vi.advanceTimersByTimeAsync(policy.idleTimeoutMs);
     await reading;
     expect(state.texts).toEqual(["a"]);

@@ -8,6 +8,8 @@ export interface PacedUpstream extends Upstream {
   readonly calls: UpstreamCall[];
   /** Hands the open stream its next chunk (or its end, or a failure). */
   send(chunk: JsonObject | "end" | UpstreamError): void;
+  /** Resolves once the reader has taken everything sent and waits for more. */
+  drained(): Promise<void>;
 }
 
 /**
@@ -18,22 +20,32 @@ export function pacedUpstream(onAbort: "reason" | "network" | "end" = "reason"):
   const calls: UpstreamCall[] = [];
   const queue: (JsonObject | "end" | UpstreamError)[] = [];
   let wake: (() => void) | undefined;
+  let waiting = false;
+  const onWaiting: (() => void)[] = [];
   const notSupported = () => Promise.reject(new Error("the paced upstream streams only"));
   return {
     calls,
     send(item) {
       queue.push(item);
+      waiting = false;
       wake?.();
+    },
+    drained() {
+      return waiting ? Promise.resolve() : new Promise((resolve) => onWaiting.push(resolve));
     },
     async streamGenerateContent(call) {
       calls.push(call);
       const { signal } = call;
       async function* chunks(): AsyncGenerator<object> {
         for (;;) {
-          while (queue.length === 0 && !signal.aborted) await new Promise<void>((resolve) => {
-            wake = resolve;
-            signal.addEventListener("abort", () => resolve(), { once: true });
-          });
+          while (queue.length === 0 && !signal.aborted) {
+            waiting = true;
+            for (const resolve of onWaiting.splice(0)) resolve();
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+              signal.addEventListener("abort", () => resolve(), { once: true });
+            });
+          }
           if (signal.aborted) {
             if (onAbort === "end") return;
             throw onAbort === "network" ? new UpstreamError("network", "connection to Gemini failed (aborted)") : signal.reason;
