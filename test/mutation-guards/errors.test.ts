@@ -93,6 +93,14 @@ describe("toConnectError", () => {
     expect(cause).toMatchObject({ failure: "status", cause: upstream.cause });
   });
 
+  it("a status failure without Gemini's error body is Unknown, with no details", () => {
+    expect(toConnectError(new UpstreamError("status", "HTTP 418 with an empty body"), live())).toMatchObject({
+      code: Code.Unknown,
+      rawMessage: "HTTP 418 with an empty body",
+      details: [],
+    });
+  });
+
   it("a network failure's message is the whole story: no details, even when a status came with it", () => {
     const rpcStatus: GoogleRpcStatus = { code: 503, message: "x", status: "UNAVAILABLE", details: [{ "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay: "1s" }] };
     const error = toConnectError(new UpstreamError("network", "connection to Gemini failed (ECONNRESET)", rpcStatus), live());

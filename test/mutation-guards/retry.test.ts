@@ -22,6 +22,11 @@ describe("retryDelayMs at its edges", () => {
     expect(retryDelayMs(unavailable, 1, policy, 999.9, always)).toBeUndefined();
   });
 
+  it("heeds RetryInfo only on a 429: a caller's mistake is final whatever Gemini hints", () => {
+    const invalid = new UpstreamError("status", "bad", { code: 400, message: "bad", status: "INVALID_ARGUMENT", details: [retryInfo("1s")] });
+    expect(retryDelayMs(invalid, 1, policy, Infinity)).toBeUndefined();
+  });
+
   it("never retries what is not an UpstreamError", () => {
     expect(retryDelayMs(new Error("x"), 1, policy, Infinity, always)).toBeUndefined();
   });
@@ -64,7 +69,7 @@ describe("retryInfoDelayMs", () => {
   });
 
   it("takes nothing that is not Duration JSON in seconds", () => {
-    for (const delay of ["1.5", "1.5ms", "s", ".5s", "1.s", " 1s", "1s ", "x1s", "-1s", 53, null]) {
+    for (const delay of ["1.5", "1.5ms", "s", ".5s", "1.s", " 1s", "1s ", "x1s", "-1s", 53, null, ["1s"], { seconds: 1 }]) {
       expect([delay, retryInfoDelayMs([retryInfo(delay)])]).toEqual([delay, undefined]);
     }
   });

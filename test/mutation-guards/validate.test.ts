@@ -105,6 +105,11 @@ describe("notJsonError", () => {
     expect(notJsonError(withArgs({ a: 1, b: Number.NEGATIVE_INFINITY }), undefined).rawMessage).toMatch(/^contents\[1\]\.parts\[1\]\.function_call\.args\.b: NaN/);
   });
 
+  it("walks past JSON nulls, and names an empty JSON key as it is", () => {
+    expect(notJsonError(withArgs({ a: null, b: [null, Number.NaN] }), undefined).rawMessage).toMatch(/^contents\[1\]\.parts\[1\]\.function_call\.args\.b\[1\]: NaN/);
+    expect(notJsonError(withArgs({ "": Number.NaN }), undefined).rawMessage).toMatch(/^contents\[1\]\.parts\[1\]\.function_call\.args\.: NaN/);
+  });
+
   it("names a proto field of its own, too", () => {
     const error = notJsonError(generate({ generationConfig: { temperature: Number.NaN } }), undefined);
     expect(error.rawMessage).toMatch(/^generation_config\.temperature: NaN and Infinity/);
