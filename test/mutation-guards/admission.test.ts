@@ -177,6 +177,9 @@ describe("admission over a shared store", () => {
       const limits = createAdmission({ store, global: noLimits, callers: [carol], windowSeconds, longestRpcMs: 60_000 });
       expect((await limits.admit(carol, true))?.decision).toEqual({ limit: "ok", store: answeredBy });
       expect((await limits.admit(carol, true))?.decision).toEqual({ limit: "caller.streams", store: answeredBy });
+      const slotsOnly = caller("slots-only", { concurrentStreams: 1 });
+      const slots = createAdmission({ store, global: noLimits, callers: [slotsOnly], windowSeconds, longestRpcMs: 60_000 });
+      expect((await slots.admit(slotsOnly, true))?.decision).toEqual({ limit: "ok", store: answeredBy });
       const tokensOnly = caller("tokens-only", { tokensPerMinute: 1 });
       const budget = createAdmission({ store, global: noLimits, callers: [tokensOnly], windowSeconds, longestRpcMs: 60_000 });
       expect((await budget.admit(tokensOnly, true))?.decision).toEqual({ limit: "ok", store: answeredBy });
@@ -197,6 +200,28 @@ describe("admission over a shared store", () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+describe("admission at the last millisecond of a lease or window", () => {
+  it("a slot whose lease ends now is not given back, and a token window that ends now refuses nobody", async () => {
+    const memory = createLimitStore({ redis: undefined, logger: createLogger({ level: "silent" }) });
+    const store: LimitStore = {
+      ...memory,
+      shared: true,
+      counter: (...args) => memory.counter(...args),
+      async run(counter, op, only) {
+        const answer = await memory.run(counter, op, "memory");
+        const res = answer.res === null ? null : new RateLimiterRes(answer.res.remainingPoints, 0, answer.res.consumedPoints);
+        return { ...answer, res, store: only ?? "redis" };
+      },
+    };
+    const henry = caller("henry", { concurrentStreams: 1, tokensPerMinute: 5 });
+    const limits = createAdmission({ store, global: noLimits, callers: [henry], windowSeconds, longestRpcMs: 60_000 });
+    await ticketOf2(await limits.admit(henry, true)).settle(5);
+    // The token budget is spent, but its window has no time left, so it refuses nothing; the first
+    // slot was not given back (its lease was ending, and in Redis frees itself): that is what refuses.
+    expect((await limits.admit(henry, true))?.decision.limit).toBe("caller.streams");
   });
 });
 
