@@ -49,11 +49,13 @@ const dockerfile = readDockerfile();
 function readDockerfile() {
   const text = readFileSync("Dockerfile", "utf8").replace(/\\\n/g, " ");
   const lines = text.split("\n").map((line) => line.trim()).filter((line) => line !== "" && !line.startsWith("#"));
+  const from = lines.filter((line) => /^FROM\s/i.test(line)).map((line) => line.split(/\s+/)[1] ?? "");
   const finalStage = lines.slice(lines.findLastIndex((line) => /^FROM\s/i.test(line)));
   const argsOf = (keyword: string) =>
     finalStage.filter((line) => line.toUpperCase().startsWith(`${keyword} `)).map((line) => line.slice(keyword.length).trim());
   const env = new Map(argsOf("ENV").flatMap((args) => args.split(/\s+/).map((pair) => pair.split("=", 2) as [string, string])));
   return {
+    from,
     env,
     user: argsOf("USER")[0] ?? "",
     expose: argsOf("EXPOSE").flatMap((args) => args.split(/\s+/)),
@@ -113,6 +115,11 @@ async function startGateway(env: Record<string, string>) {
 }
 
 describe("the Dockerfile", () => {
+  it("builds on the official slim image of the exact Node the tests run on", () => {
+    const node = JSON.parse(readFileSync("package.json", "utf8")).devDependencies.node as string;
+    expect(new Set(dockerfile.from)).toEqual(new Set([`node:${node}-bookworm-slim`]));
+  });
+
   it("listens on the gateway's default port, as a numeric non-root user, and drains within Docker's stop timeout", () => {
     const codeDefault = sources().map((text) => /"PORT",\s*([\d_]+)/.exec(text)?.[1]).find((port) => port !== undefined);
     expect(codeDefault, "the PORT default in src/").toBeDefined();
