@@ -5,10 +5,11 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { GenerativeService } from "../gen/ts/geminiconnect/v1/generative_service_pb.ts";
 import type { CallPolicy } from "./generative/policy.ts";
 import { createGenerativeService } from "./generative/service.ts";
 import { createCleartextListener } from "./listener.ts";
+import { createFallback } from "./surfaces/fallback.ts";
+import { generativeServices, registerGenerativeServices } from "./surfaces/google-service.ts";
 import { authInterceptor } from "./ops/auth.ts";
 import type { Caller } from "./ops/callers.ts";
 import { createLimiter, noLimits } from "./ops/limits.ts";
@@ -62,22 +63,29 @@ export function createGateway(options: GatewayOptions): Gateway {
   const metrics = createMetrics();
   const probes = createProbeHandler(health);
   const metricsEndpoint = createMetricsEndpoint(metrics.registry);
-  const guarded = [GenerativeService];
+  const guarded = generativeServices;
   const limiter = createLimiter({
     ...(options.limits ?? { global: noLimits, windowSeconds: 60, redis: undefined }),
     callers: options.callers ?? [],
     longestRpcMs: options.callPolicy.totalTimeoutMs,
     logger: options.logger,
   });
+  // Not an RPC: gRPC to unknown paths, the Gemini REST API, GET /metrics for Prometheus, /readyz
+  // and /healthz for load balancers, 404 otherwise. Set once the routes are known.
+  let fallback = probes;
   const handler = connectNodeAdapter({
     routes: (router) => {
-      router.service(GenerativeService, createGenerativeService(options.upstream, options.callPolicy));
+      registerGenerativeServices(router, createGenerativeService(options.upstream, options.callPolicy));
       // Last: health reports on the services above, reflection describes them all and itself.
       registerHealth(router, health);
       registerReflection(router);
+      fallback = createFallback({
+        handlers: router.handlers,
+        maxRequestBytes: options.maxRequestBytes,
+        otherwise: (req, res) => (req.url?.split("?", 1)[0] === "/metrics" ? metricsEndpoint(req, res) : probes(req, res)),
+      });
     },
-    // Not an RPC: GET /metrics for Prometheus, /readyz and /healthz for load balancers, 404 otherwise.
-    fallback: (req, res) => (req.url?.split("?", 1)[0] === "/metrics" ? metricsEndpoint(req, res) : probes(req, res)),
+    fallback: (req, res) => fallback(req, res),
     interceptors: [
       observeRpcs([rpcLog(options.logger), metrics, ...(options.tracer === undefined ? [] : [tracingObserver(options.tracer)])]),
       // Inside the observer, so refusals are logged and counted; auth first, as limits are per caller.

@@ -3,13 +3,16 @@
 // caller went away: `next()` resolves at the first message, so the stream is wrapped, once, for
 // all observers. Also gives each RPC its request id (x-request-id, taken or made, and returned).
 
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError, createContextKey } from "@connectrpc/connect";
 import type { Interceptor } from "@connectrpc/connect";
 import { randomUUID } from "node:crypto";
 import { newRpcSummary, rpcSummaryKey } from "./rpc-summary.ts";
 import type { RpcSummary } from "./rpc-summary.ts";
 
-export type Protocol = "grpc" | "grpc-web" | "connect";
+export type Protocol = "grpc" | "grpc-web" | "connect" | "rest";
+
+/** Set by an ingress that calls the RPC in process (the Gemini REST one): how the call really came in. */
+export const protocolKey = createContextKey<Protocol | undefined>(undefined, { description: "the protocol the caller used" });
 export type RpcType = "unary" | "server_stream" | "client_stream" | "bidi_stream";
 
 export interface RpcStart {
@@ -51,7 +54,7 @@ export function observeRpcs(observers: readonly RpcObserver[]): Interceptor {
       service: req.service.typeName,
       method: req.method.name,
       type: rpcType(req.method.methodKind),
-      protocol: protocolOf(req.header.get("content-type")),
+      protocol: req.contextValues.get(protocolKey) ?? protocolOf(req.header.get("content-type")),
       // A caller's id is kept only when it is a plain token, so nothing odd reaches a log line.
       requestId: offered !== null && requestIdPattern.test(offered) ? offered : randomUUID(),
       header: req.header,

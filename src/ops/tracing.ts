@@ -43,7 +43,7 @@ export function tracingObserver(tracer: Tracer): RpcObserver {
         {
           kind: SpanKind.SERVER,
           attributes: {
-            "rpc.system": rpc.protocol === "connect" ? "connect_rpc" : "grpc",
+            "rpc.system": isGrpc(rpc) ? "grpc" : "connect_rpc",
             "rpc.service": rpc.service,
             "rpc.method": rpc.method,
             "gen_ai.provider.name": "gcp.gemini",
@@ -62,7 +62,7 @@ export function tracingObserver(tracer: Tracer): RpcObserver {
       if (span === undefined) return;
       const { summary, error } = rpc;
       const code = error?.code ?? 0;
-      span.setAttribute(rpc.protocol === "connect" ? "rpc.connect_rpc.status_code" : "rpc.grpc.status_code", code);
+      span.setAttribute(isGrpc(rpc) ? "rpc.grpc.status_code" : "rpc.connect_rpc.status_code", code);
       if (summary.model !== undefined) span.setAttribute("gen_ai.request.model", summary.model);
       if (summary.usage !== undefined) {
         span.setAttributes({
@@ -91,4 +91,9 @@ export function startTracing(serviceName: string): { tracer: Tracer; shutdown():
     spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter() })],
   });
   return { tracer: provider.getTracer("gemini-connect"), shutdown: () => provider.shutdown() };
+}
+
+// The Gemini REST ingress calls its RPCs in process over Connect.
+function isGrpc(rpc: RpcStart): boolean {
+  return rpc.protocol === "grpc" || rpc.protocol === "grpc-web";
 }

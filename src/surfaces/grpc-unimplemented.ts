@@ -1,0 +1,37 @@
+// A gRPC or gRPC-Web call to a service or method the gateway does not serve gets UNIMPLEMENTED as a
+// gRPC status (HTTP 200, trailers-only), which gRPC clients read as such, rather than a plain HTTP
+// 404 they report as a transport failure. The message says what is served instead: for Google's
+// service name, that the gateway serves three of its methods, not EmbedContent and the others.
+
+import type { UniversalHandler } from "@connectrpc/connect/protocol";
+import type { ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
+
+type NodeHandler = NonNullable<ConnectNodeAdapterOptions["fallback"]>;
+
+/** gRPC and gRPC-Web, in all their content types (+proto, +json, -web-text). */
+export function isGrpcRequest(contentType: string | undefined): boolean {
+  return contentType?.startsWith("application/grpc") === true;
+}
+
+/** The handler for gRPC calls no route matched; `handlers` are the router's. */
+export function createGrpcUnimplemented(handlers: readonly UniversalHandler[]): NodeHandler {
+  const methodsByService = new Map<string, string[]>();
+  for (const { service, method } of handlers) {
+    methodsByService.set(service.typeName, [...(methodsByService.get(service.typeName) ?? []), method.name]);
+  }
+  const services = [...methodsByService.keys()].sort().join(", ");
+  const messageFor = (path: string): string => {
+    const [, service = "", method = ""] = /^\/([^/]*)\/([^/]*)$/.exec(path) ?? [];
+    const methods = methodsByService.get(service);
+    if (methods !== undefined) return `method ${method.slice(0, 100)} is not served by ${service}; it serves ${methods.join(", ")}`;
+    return `service ${service.slice(0, 200) || path.slice(0, 200)} is not served; this gateway serves ${services}`;
+  };
+  return (req, res) => {
+    res.writeHead(200, {
+      "content-type": req.headers["content-type"] ?? "application/grpc",
+      "grpc-status": "12",
+      "grpc-message": encodeURIComponent(messageFor(req.url?.split("?", 1)[0] ?? "")),
+    });
+    res.end();
+  };
+}
