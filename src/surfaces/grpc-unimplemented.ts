@@ -8,9 +8,11 @@ import type { ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
 
 type NodeHandler = NonNullable<ConnectNodeAdapterOptions["fallback"]>;
 
-/** gRPC and gRPC-Web, in all their content types (+proto, +json, -web-text). */
+// The content types the router's gRPC and gRPC-Web handlers take (gRPC-Web-Text they refuse).
+const grpcContentType = /^application\/grpc(-web)?(?:\+(?:(json)(?:; ?charset=utf-?8)?|proto))?$/i;
+
 export function isGrpcRequest(contentType: string | undefined): boolean {
-  return contentType?.startsWith("application/grpc") === true;
+  return grpcContentType.test(contentType ?? "");
 }
 
 /** The handler for gRPC calls no route matched; `handlers` are the router's. */
@@ -23,12 +25,13 @@ export function createGrpcUnimplemented(handlers: readonly UniversalHandler[]): 
   const messageFor = (path: string): string => {
     const [, service = "", method = ""] = /^\/([^/]*)\/([^/]*)$/.exec(path) ?? [];
     const methods = methodsByService.get(service);
-    if (methods !== undefined) return `method ${method.slice(0, 100)} is not served by ${service}; it serves ${methods.join(", ")}`;
-    return `service ${service.slice(0, 200) || path.slice(0, 200)} is not served; this gateway serves ${services}`;
+    if (methods !== undefined) return `method "${method.slice(0, 100)}" is not served by ${service}; it serves ${methods.join(", ")}`;
+    return `service "${service.slice(0, 200) || path.slice(0, 200)}" is not served; this gateway serves ${services}`;
   };
   return (req, res) => {
+    const [, web = "", json] = grpcContentType.exec(req.headers["content-type"] ?? "") ?? [];
     res.writeHead(200, {
-      "content-type": req.headers["content-type"] ?? "application/grpc",
+      "content-type": `application/grpc${web}+${json === undefined ? "proto" : "json"}`,
       "grpc-status": "12",
       "grpc-message": encodeURIComponent(messageFor(req.url?.split("?", 1)[0] ?? "")),
     });

@@ -23,7 +23,7 @@ export const perDayQuotaError: RpcError = {
 };
 
 /** A short chat: the history the clients send before their own last turn. */
-export const chatHistory = [
+export const chatHistory: readonly { role: string; parts: { text: string }[] }[] = [
   { role: "user", parts: [{ text: "hi" }] },
   { role: "model", parts: [{ text: "hello, how can I help?" }] },
-] as const;
+];
