@@ -5,6 +5,7 @@
 
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import type { ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
+import { Http2ServerResponse } from "node:http2";
 
 type NodeHandler = NonNullable<ConnectNodeAdapterOptions["fallback"]>;
 
@@ -30,11 +31,19 @@ export function createGrpcUnimplemented(handlers: readonly UniversalHandler[]): 
   };
   return (req, res) => {
     const [, web = "", json] = grpcContentType.exec(req.headers["content-type"] ?? "") ?? [];
-    res.writeHead(200, {
+    const headers = {
       "content-type": `application/grpc${web}+${json === undefined ? "proto" : "json"}`,
       "grpc-status": "12",
       "grpc-message": encodeURIComponent(messageFor(req.url?.split("?", 1)[0] ?? "")),
-    });
+    };
+    if (res instanceof Http2ServerResponse) {
+      // Trailers-only: one HEADERS frame that ends the stream. Node's compatibility API would
+      // end it with an empty DATA frame instead, which gRPC clients read as trailers missing.
+      res.stream.respond({ ":status": 200, ...headers }, { endStream: true });
+      return;
+    }
+    // HTTP/1.1 has no trailers for gRPC-Web: its status in the headers, as gRPC-Web allows.
+    res.writeHead(200, headers);
     res.end();
   };
 }

@@ -36,10 +36,10 @@ type report struct {
 }
 
 type apiErr struct {
-	Code            string   `json:"code"`
-	Message         string   `json:"message"`
-	RetryDelayMs    int64    `json:"retryDelayMs,omitempty"`
-	QuotaViolations []string `json:"quotaViolations,omitempty"`
+	Code         string   `json:"code"`
+	Message      string   `json:"message"`
+	RetryDelayMs int64    `json:"retryDelayMs,omitempty"`
+	QuotaIDs     []string `json:"quotaIds,omitempty"`
 }
 
 func main() {
@@ -148,7 +148,7 @@ func describe(err error) *apiErr {
 	}
 	if details.QuotaFailure != nil {
 		for _, violation := range details.QuotaFailure.GetViolations() {
-			described.QuotaViolations = append(described.QuotaViolations, violation.GetSubject()+": "+violation.GetDescription())
+			described.QuotaIDs = append(described.QuotaIDs, violation.GetQuotaId())
 		}
 	}
 	return described
