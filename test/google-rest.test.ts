@@ -246,6 +246,24 @@ describe("the Gemini REST paths, as any HTTP client calls them", () => {
     expect(harness.emulator.requests.length).toBe(asked);
   });
 
+  it("refuse a body over MAX_REQUEST_BYTES with 400, before Gemini", async () => {
+    const small = await startHarness({ maxRequestBytes: 1024 });
+    try {
+      const response = await fetch(`${small.baseUrl}/v1beta/models/gemini-2.5-flash:generateContent`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: text("x".repeat(2000)),
+      });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({
+        error: { code: 400, message: "the request body is larger than 1024 bytes (MAX_REQUEST_BYTES)", status: "INVALID_ARGUMENT" },
+      });
+      expect(small.emulator.requests).toHaveLength(0);
+    } finally {
+      await small.close();
+    }
+  });
+
   it("answer GET on a method's path with 404", async () => {
     const response = await fetch(`${harness.baseUrl}/v1beta/models/gemini-2.5-flash:generateContent`);
     expect(response.status).toBe(404);

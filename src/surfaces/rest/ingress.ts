@@ -37,20 +37,21 @@ export interface RestIngressOptions {
 // Besides the caller key, what the RPC's interceptors read: its request id and trace context.
 const forwardedHeaders = [...keyHeaders, "x-request-id", "traceparent", "tracestate"];
 
-const rpcNames: Readonly<Record<RestMethod, string>> = {
-  streamGenerateContent: "StreamGenerateContent",
-  generateContent: "GenerateContent",
-  countTokens: "CountTokens",
-};
+type Handlers = Readonly<Record<RestMethod, UniversalHandler>>;
 
 /** The handler for requests under /v1beta/ and /v1/. */
 export function createRestIngress(options: RestIngressOptions): NodeHandler {
-  const handlers = new Map<RestMethod, UniversalHandler>();
-  for (const [method, rpc] of Object.entries(rpcNames) as [RestMethod, string][]) {
-    const handler = options.handlers.find((h) => h.requestPath === `/${GoogleGenerativeService.typeName}/${rpc}`);
-    if (handler === undefined) throw new Error(`${GoogleGenerativeService.typeName}/${rpc} must be registered before the REST ingress`);
-    handlers.set(method, handler);
-  }
+  const handlerOf = (rpc: string): UniversalHandler => {
+    const path = `/${GoogleGenerativeService.typeName}/${rpc}`;
+    const handler = options.handlers.find((h) => h.requestPath === path);
+    if (handler === undefined) throw new Error(`${path} must be registered before the REST ingress is made`);
+    return handler;
+  };
+  const handlers: Handlers = {
+    streamGenerateContent: handlerOf("StreamGenerateContent"),
+    generateContent: handlerOf("GenerateContent"),
+    countTokens: handlerOf("CountTokens"),
+  };
   return (req, res) => {
     serve(req, res, handlers, options.maxRequestBytes).catch(() => {
       // The client left while the response was written, or a bug: never a stack trace to anyone.
@@ -60,7 +61,7 @@ export function createRestIngress(options: RestIngressOptions): NodeHandler {
   };
 }
 
-async function serve(req: NodeRequest, res: NodeResponse, handlers: ReadonlyMap<RestMethod, UniversalHandler>, maxBytes: number): Promise<void> {
+async function serve(req: NodeRequest, res: NodeResponse, handlers: Handlers, maxBytes: number): Promise<void> {
   const line = parseRestRequestLine(req.method, req.url ?? "");
   if (line.kind === "notFound") return send(res, requestError(Code.NotFound, line.message), null);
   const { route } = line;
@@ -75,8 +76,7 @@ async function serve(req: NodeRequest, res: NodeResponse, handlers: ReadonlyMap<
   // The path names the model, as in Google's HTTP binding (`model` is bound from the URL).
   const body = { ...read.json, model: route.model };
 
-  const handler = handlers.get(route.method);
-  if (handler === undefined) throw new Error(`no handler for ${route.method}`);
+  const handler = handlers[route.method];
   const streaming = route.method === "streamGenerateContent";
   const response = await handler(innerRequest(incoming, route, handler, body, streaming));
   const requestId = response.header?.get("x-request-id") ?? null;
@@ -94,7 +94,7 @@ async function readJsonObject(
   try {
     bytes = await readAllBytes(incoming.body as AsyncIterable<Uint8Array>, maxBytes, incoming.header.get("content-length"));
   } catch (error) {
-    const tooLarge = (error as ConnectError).code === Code.ResourceExhausted;
+    const tooLarge = ConnectError.from(error).code === Code.ResourceExhausted;
     const problem = tooLarge ? `the request body is larger than ${maxBytes} bytes (MAX_REQUEST_BYTES)` : "the request body could not be read";
     return { ok: false, error: requestError(Code.InvalidArgument, problem) };
   }
