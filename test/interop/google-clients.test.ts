@@ -162,6 +162,33 @@ describe("google-ai-generativelanguage (Python GAPIC) on a cleartext channel to 
   });
 });
 
+describe("google-ai-generativelanguage (Python GAPIC) on its REST transport", () => {
+  it("streams a multi-turn request as Google's JSON array, makes a unary call, counts tokens", async () => {
+    expect(await gapicPython("--transport", "rest", "--call", "stream", "--prompt", "gapic rest streams")).toEqual({
+      texts: ["gapic ", "rest ", "streams"],
+      finishReason: "STOP",
+      promptTokens: historyTokens + 3,
+      totalTokens: historyTokens + 6,
+    });
+    expect(harness.logs.at(-1)).toMatchObject({ protocol: "rest", caller: "google-clients", chunks: 3 });
+    expect(await gapicPython("--transport", "rest", "--call", "unary", "--prompt", "asks once")).toMatchObject({ texts: ["asks once"] });
+    expect(await gapicPython("--transport", "rest", "--call", "count", "--prompt", "three more words")).toEqual({ texts: [], totalTokens: historyTokens + 3 });
+  });
+
+  it("raises TooManyRequests (HTTP 429) with the RetryInfo and QuotaFailure of Google's JSON error body", async () => {
+    harness.emulator.enqueue({ kind: "httpError", status: 429, error: perDayQuotaError });
+    const out = await gapicPython("--transport", "rest", "--call", "unary", "--prompt", "over quota");
+    expect(out.error).toEqual({
+      type: "TooManyRequests",
+      code: 429,
+      // google-api-core puts the request line before Gemini's message over REST.
+      message: expect.stringMatching(/^POST http:\/\/\S+:generateContent\?\S*: You exceeded your current quota/) as unknown,
+      retryDelaySeconds: 53,
+      quotaIds: ["GenerateRequestsPerDayPerProjectPerModel-FreeTier"],
+    });
+  });
+});
+
 describe("cloud.google.com/go/ai/generativelanguage/apiv1beta (Go GAPIC) on a cleartext connection to the gateway", () => {
   it("streams a multi-turn request, makes a unary call, counts tokens", async () => {
     expect(await gapicGo("-call", "stream", "-prompt", "gapic go streams")).toEqual({
