@@ -1,11 +1,12 @@
-// Process entry: config -> upstream -> server -> listen -> signals. Nothing else.
+// Process entry: config -> upstream -> gateway -> listen -> signals. Nothing else.
 
-import { ConfigError, describeConfig, loadConfig } from "./config.ts";
-import type { Config } from "./config.ts";
+import { ConfigError } from "./config/env.ts";
+import { describeConfig, loadConfig } from "./config/settings.ts";
+import type { Config } from "./config/settings.ts";
 import { startEmulator } from "./emulator/server.ts";
-import { createLogger } from "./ops/logger.ts";
-import { startTracing } from "./ops/tracing.ts";
-import { createGateway } from "./server.ts";
+import { createLogger } from "./observe/logger.ts";
+import { startTracing } from "./observe/tracing.ts";
+import { createGateway } from "./gateway.ts";
 import { createGenaiUpstream } from "./upstream/genai.ts";
 
 let config: Config;
@@ -17,7 +18,11 @@ try {
   process.exit(2);
 }
 
-const logger = createLogger(config.logLevel);
+const logger = createLogger({ level: config.logLevel });
+// Node prints its warnings (TimeoutOverflowWarning, deprecations) as plain text on stderr; here
+// they become log lines like everything else.
+process.removeAllListeners("warning");
+process.on("warning", (warning) => logger.warn({ warning: warning.name, detail: warning.message }, "node warning"));
 const emulator =
   config.backend === "emulator"
     ? await startEmulator({ host: "127.0.0.1", port: 0, chunkDelayMs: config.emulatorChunkDelayMs })
@@ -34,7 +39,7 @@ const upstream = createGenaiUpstream(
     ? config
     : { backend: "gemini", apiKey: "emulator-key", baseUrl: emulator.url },
 );
-const tracing = config.tracingServiceName === undefined ? undefined : startTracing(config.tracingServiceName);
+const tracing = config.tracingServiceName === undefined ? undefined : startTracing({ serviceName: config.tracingServiceName });
 const gateway = createGateway({
   upstream,
   logger,
@@ -43,6 +48,7 @@ const gateway = createGateway({
   tracer: tracing?.tracer,
   callers: config.callers,
   limits: config.limits,
+  connections: config.connections,
 });
 if (config.callers === undefined) {
   logger.warn(
@@ -50,7 +56,11 @@ if (config.callers === undefined) {
     "NO CALLER AUTHENTICATION: every caller is let in and only global limits apply. Set CALLERS_FILE to name your callers.",
   );
 }
-const address = await gateway.start(config.port, config.host);
+const address = await gateway.start(config.port, config.host).catch((error: NodeJS.ErrnoException) => {
+  if (error.code !== "EADDRINUSE") throw error;
+  process.stderr.write(`gemini-connect: ${config.host}:${config.port} is already in use: stop what listens there, or set PORT to another port\n`);
+  process.exit(2);
+});
 logger.info({ address: `${address.address}:${address.port}`, settings: describeConfig(config) }, "gemini-connect listening");
 
 let stopping = false;

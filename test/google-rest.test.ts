@@ -11,7 +11,7 @@ import { testCaller } from "./support/callers.ts";
 import { chatHistory, perDayQuotaError } from "./support/google.ts";
 import { eventually, startHarness, upstreamKey } from "./support/harness.ts";
 import type { Harness } from "./support/harness.ts";
-import { noLimits } from "../src/ops/limits.ts";
+import { noLimits } from "../src/config/callers-file.ts";
 
 const model = "gemini-2.5-flash";
 const user = testCaller("rest-user");

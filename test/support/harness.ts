@@ -9,12 +9,11 @@ import { GenerativeService } from "../../gen/ts/geminiconnect/v1/generative_serv
 import type { GenerateContentRequest, GenerateContentResponse } from "../../gen/ts/geminiconnect/v1/generative_service_pb.ts";
 import { startEmulator } from "../../src/emulator/server.ts";
 import type { Emulator, EmulatorOptions } from "../../src/emulator/server.ts";
-import { createLogger } from "../../src/ops/logger.ts";
-import { createGateway } from "../../src/server.ts";
-import type { Caller } from "../../src/ops/callers.ts";
-import type { LimitSettings } from "../../src/ops/limits.ts";
-import type { Gateway } from "../../src/server.ts";
-import type { CallPolicy } from "../../src/generative/policy.ts";
+import { createLogger } from "../../src/observe/logger.ts";
+import { createGateway } from "../../src/gateway.ts";
+import type { Caller } from "../../src/config/callers-file.ts";
+import type { Gateway } from "../../src/gateway.ts";
+import type { CallPolicy, LimitSettings, ConnectionLimits } from "../../src/config/settings.ts";
 import type { Tracer } from "@opentelemetry/api";
 import { createGenaiUpstream } from "../../src/upstream/genai.ts";
 
@@ -51,6 +50,8 @@ export interface HarnessOptions {
   /** Callers file contents (undefined: open) and limits, as CALLERS_FILE and LIMITS_* would give. */
   readonly callers?: readonly Caller[];
   readonly limits?: LimitSettings;
+  /** Connection deadlines and caps, as CONNECTION_* would give; undefined: the defaults. */
+  readonly connections?: ConnectionLimits;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -63,7 +64,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       done();
     },
   });
-  const logger = createLogger("debug", sink);
+  const logger = createLogger({ level: "debug", destination: sink });
   const upstream = createGenaiUpstream({ backend: "gemini", apiKey: upstreamKey, baseUrl: emulator.url });
   const gateway = createGateway({
     upstream,
@@ -73,6 +74,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     tracer: options.tracer,
     callers: options.callers,
     limits: options.limits,
+    connections: options.connections,
   });
   const address = await gateway.start(0, "127.0.0.1");
   const baseUrl = `http://127.0.0.1:${address.port}`;

@@ -13,8 +13,7 @@ import type { EnvelopedMessage } from "@connectrpc/connect/protocol";
 import { codeFromHttpStatus, endStreamFlag, endStreamFromJson, errorFromJsonBytes } from "@connectrpc/connect/protocol-connect";
 import { universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
 import type { ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
-import { keyHeaders } from "../../ops/auth.ts";
-import { protocolKey } from "../../ops/observe.ts";
+import { protocolKey } from "../../observe/observe.ts";
 import { GoogleGenerativeService } from "../google-service.ts";
 import { googleError, requestError } from "./errors.ts";
 import type { GoogleError } from "./errors.ts";
@@ -34,8 +33,9 @@ export interface RestIngressOptions {
   readonly maxRequestBytes: number;
 }
 
-// Besides the caller key, what the RPC's interceptors read: its request id and trace context.
-const forwardedHeaders = [...keyHeaders, "x-request-id", "traceparent", "tracestate"];
+// What the RPC's interceptors read: the caller key (any of the three headers), the request id, the
+// trace context.
+const forwardedHeaders = ["authorization", "x-api-key", "x-goog-api-key", "x-request-id", "traceparent", "tracestate"];
 
 type Handlers = Readonly<Record<RestMethod, UniversalHandler>>;
 
