@@ -6,7 +6,6 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Tracer } from "@opentelemetry/api";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { GenerativeService } from "../gen/ts/geminiconnect/v1/generative_service_pb.ts";
 import { createAuthInterceptor } from "./access/auth.ts";
 import { createLimitStore } from "./access/limit-store.ts";
 import { createLimitsInterceptor } from "./access/limits.ts";
@@ -26,7 +25,9 @@ import type { Metrics } from "./observe/metrics.ts";
 import { createObserveInterceptor } from "./observe/observe.ts";
 import { createRpcLogObserver } from "./observe/rpc-log.ts";
 import { createTracingObserver } from "./observe/tracing.ts";
+import { createFallback } from "./surfaces/fallback.ts";
 import { createGenerativeService } from "./surfaces/generative-service.ts";
+import { generativeServices, registerGenerativeServices } from "./surfaces/google-service.ts";
 import type { Upstream } from "./upstream/upstream.ts";
 
 /** What createGateway needs: the upstream, the logger, and the settings that shape the RPCs. */
@@ -73,21 +74,28 @@ export function createGateway(options: GatewayOptions): Gateway {
   const limits = options.limits ?? { global: noLimits, windowSeconds: 60, redis: undefined };
   const limitStore = createLimitStore({ redis: limits.redis, logger });
   const core = createGenerativeCore({ upstream: options.upstream, policy: options.callPolicy });
-  const guarded = [GenerativeService];
+  const guarded = generativeServices;
   const observers = [
     createRpcLogObserver({ logger }),
     metrics,
     ...(options.tracer === undefined ? [] : [createTracingObserver({ tracer: options.tracer })]),
   ];
+  // Not an RPC: gRPC to unknown paths, the Gemini REST API, GET /metrics for Prometheus, /readyz
+  // and /healthz for load balancers, 404 otherwise. Set once the routes are known.
+  let fallback = probes;
   const handler = connectNodeAdapter({
     routes: (router) => {
-      router.service(GenerativeService, createGenerativeService({ core }));
+      registerGenerativeServices(router, createGenerativeService({ core }));
       // Last: health reports on the services above, reflection describes them all and itself.
       registerHealth(router, health);
       registerReflection(router);
+      fallback = createFallback({
+        handlers: router.handlers,
+        maxRequestBytes: options.maxRequestBytes,
+        otherwise: (req, res) => (req.url?.split("?", 1)[0] === "/metrics" ? metricsEndpoint(req, res) : probes(req, res)),
+      });
     },
-    // Not an RPC: GET /metrics for Prometheus, /readyz and /healthz for load balancers, 404 otherwise.
-    fallback: (req, res) => (req.url?.split("?", 1)[0] === "/metrics" ? metricsEndpoint(req, res) : probes(req, res)),
+    fallback: (req, res) => fallback(req, res),
     interceptors: [
       createObserveInterceptor({ observers }),
       // Inside the observer, so refusals are logged and counted; auth first, as limits are per caller.
