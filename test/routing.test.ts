@@ -57,6 +57,7 @@ async function startRouted(
   upstreams: { name: string; weight?: number; wrongKey?: boolean }[],
   models: Record<string, { model: string; upstreams: string[] }[]>,
   callers?: Caller[],
+  firstChunkTimeoutMs = testCallPolicy.firstChunkTimeoutMs,
 ): Promise<Routed> {
   const emulators: Record<string, Emulator> = {};
   const env: Record<string, string> = {};
@@ -95,7 +96,7 @@ async function startRouted(
     onMarked: (name, state) => gateway.metrics.upstreamMarked(name, state),
     now: () => clock,
   });
-  const gateway = createGateway({ router, logger, callPolicy: { ...testCallPolicy, retry: { ...testCallPolicy.retry, maxAttempts: 4 } }, maxRequestBytes: 1 << 20, callers });
+  const gateway = createGateway({ router, logger, callPolicy: { ...testCallPolicy, firstChunkTimeoutMs, retry: { ...testCallPolicy.retry, maxAttempts: 4 } }, maxRequestBytes: 1 << 20, callers });
   const address = await gateway.start(0, "127.0.0.1");
   closers.push(() => gateway.stop(1000));
   const baseUrl = `http://127.0.0.1:${address.port}`;
@@ -226,6 +227,28 @@ describe("fallback", () => {
     expect(metrics).toMatch(/gemini_upstream_requests_total\{model="other",upstream="broken",outcome="Unavailable"\} 1/);
     const everything = JSON.stringify(routed.logs) + metrics + JSON.stringify([...result.headers]);
     for (const key of routed.keys) expect(everything).not.toContain(key);
+  });
+
+  it("moves to the next upstream when the first chunk does not come in time", async () => {
+    const routed = await startRouted([{ name: "stalled" }, { name: "healthy" }], { fast: [{ model: "gemini-2.5-flash", upstreams: ["stalled", "healthy"] }] }, undefined, 300);
+    routed.emulators["stalled"]!.enqueue({ kind: "stall", afterChunks: 0 });
+    const result = await routed.stream("fast");
+    expect(result.code).toBeUndefined();
+    expect(result.headers.get("x-gemini-upstream")).toBe("healthy");
+    expect(routed.logs.find((l) => l["msg"] === "rpc")).toMatchObject({ attempts: 2, upstream: "healthy" });
+    expect(await routed.metrics()).toMatch(/gemini_upstream_retries_total\{model="gemini-2.5-flash",code="DeadlineExceeded"\} 1/);
+  });
+
+  it("falls back for unary calls too", async () => {
+    const routed = await startRouted([{ name: "broken" }, { name: "healthy" }], { fast: [{ model: "gemini-2.5-flash", upstreams: ["broken", "healthy"] }] });
+    routed.emulators["broken"]!.enqueue({ kind: "httpError", status: 503, error: unavailable503 });
+    const client = createClient(GenerativeService, createConnectTransport({ baseUrl: routed.baseUrl, httpVersion: "1.1" }));
+    const headers = new Headers();
+    const request = create(GenerateContentRequestSchema, { model: "fast", contents: [{ role: "user", parts: [{ data: { case: "text", value: "unary" } }] }] });
+    const response = await client.generateContent(request, { onHeader: (h) => h.forEach((v, k) => headers.set(k, v)) });
+    expect(response.candidates[0]?.content?.parts[0]?.data.value).toBe("unary");
+    expect(headers.get("x-gemini-upstream")).toBe("healthy");
+    expect(served(routed)).toEqual({ broken: 1, healthy: 1 });
   });
 
   it("retries nothing once a chunk went out", async () => {
