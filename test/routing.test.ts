@@ -54,7 +54,7 @@ const retryInfo429 = (delay: string): RpcError => ({
 const unavailable503: RpcError = { code: 503, message: "The model is overloaded.", status: "UNAVAILABLE" };
 
 async function startRouted(
-  upstreams: { name: string; weight?: number; wrongKey?: boolean }[],
+  upstreams: { name: string; weight?: number; wrongKey?: boolean; maxConcurrentStreams?: number }[],
   models: Record<string, { model: string; upstreams: string[] }[]>,
   callers?: Caller[],
   firstChunkTimeoutMs = testCallPolicy.firstChunkTimeoutMs,
@@ -69,12 +69,13 @@ async function startRouted(
   }
   const table = parseRouting(
     JSON.stringify({
-      upstreams: upstreams.map(({ name, weight }) => ({
+      upstreams: upstreams.map(({ name, weight, maxConcurrentStreams }) => ({
         name,
         backend: "gemini",
         apiKeyEnv: `KEY_${name.toUpperCase()}`,
         baseUrl: emulators[name]!.url,
         ...(weight === undefined ? {} : { weight }),
+        ...(maxConcurrentStreams === undefined ? {} : { maxConcurrentStreams }),
       })),
       models,
     }),
@@ -148,6 +149,21 @@ describe("weighted spread", () => {
     const routed = await startRouted([{ name: "alpha" }, { name: "beta" }], {});
     for (let i = 0; i < 4; i++) expect((await routed.stream("models/gemini-2.5-pro")).code).toBeUndefined();
     expect(served(routed)).toEqual({ alpha: 2, beta: 2 });
+  });
+});
+
+describe("stream caps", () => {
+  it("sends nothing new to an upstream at its maxConcurrentStreams while another can take it", async () => {
+    const routed = await startRouted([{ name: "capped", weight: 5, maxConcurrentStreams: 1 }, { name: "open" }], {
+      fast: [{ model: "gemini-2.5-flash", upstreams: ["capped", "open"] }],
+    });
+    routed.emulators["capped"]!.enqueue({ kind: "paced", delayMs: 100 });
+    const held = routed.stream("fast");
+    await expect.poll(() => routed.emulators["capped"]!.requests.length).toBe(1);
+    const during = await Promise.all([routed.stream("fast"), routed.stream("fast"), routed.stream("fast")]);
+    expect(during.map((s) => s.headers.get("x-gemini-upstream"))).toEqual(["open", "open", "open"]);
+    expect((await held).headers.get("x-gemini-upstream")).toBe("capped");
+    expect((await routed.stream("fast")).headers.get("x-gemini-upstream")).toBe("capped");
   });
 });
 
