@@ -24,7 +24,7 @@ export interface CallContext {
   /** Streams only: called once as the stream ends, however it ends, before the caller sees the end. */
   readonly ended?: (() => void) | undefined;
   /** Called once the model and upstream that answer are known (at the first chunk, for a stream). */
-  readonly served?: ((choice: Choice) => void) | undefined;
+  readonly served?: ((choice: Pick<Choice, "model" | "upstream">) => void) | undefined;
   /** The aliases and model patterns the caller may use; undefined: any. */
   readonly allowedModels?: readonly string[] | undefined;
 }
