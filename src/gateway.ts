@@ -29,10 +29,15 @@ import { createFallback } from "./surfaces/fallback.ts";
 import { createGenerativeService } from "./surfaces/generative-service.ts";
 import { generativeServices, registerGenerativeServices } from "./surfaces/google-service.ts";
 import type { Upstream } from "./upstream/upstream.ts";
+import { createSingleRouter } from "./routing/router.ts";
+import type { Router } from "./routing/router.ts";
 
 /** What createGateway needs: the upstream, the logger, and the settings that shape the RPCs. */
 export interface GatewayOptions {
-  readonly upstream: Upstream;
+  /** Where every call goes when there is no `router`. */
+  readonly upstream?: Upstream | undefined;
+  /** Routes calls over the upstreams and aliases of ROUTING_FILE. */
+  readonly router?: Router | undefined;
   readonly logger: Logger;
   readonly callPolicy: CallPolicy;
   readonly maxRequestBytes: number;
@@ -73,7 +78,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const metricsEndpoint = createMetricsEndpoint({ registry: metrics.registry });
   const limits = options.limits ?? { global: noLimits, windowSeconds: 60, redis: undefined };
   const limitStore = createLimitStore({ redis: limits.redis, logger });
-  const core = createGenerativeCore({ upstream: options.upstream, policy: options.callPolicy });
+  const core = createGenerativeCore({ router: routerOf(options), policy: options.callPolicy });
   const guarded = generativeServices;
   const observers = [
     createRpcLogObserver({ logger }),
@@ -146,4 +151,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       }
     },
   };
+}
+
+function routerOf(options: GatewayOptions): Router {
+  if (options.router !== undefined) return options.router;
+  if (options.upstream === undefined) throw new Error("createGateway needs an upstream or a router");
+  return createSingleRouter(options.upstream);
 }

@@ -8,6 +8,8 @@ import { createLogger } from "./observe/logger.ts";
 import { startTracing } from "./observe/tracing.ts";
 import { createGateway } from "./gateway.ts";
 import { createGenaiUpstream } from "./upstream/genai.ts";
+import { createUpstreamClients } from "./routing/clients.ts";
+import { createPoolRouter } from "./routing/router.ts";
 
 let config: Config;
 try {
@@ -24,7 +26,7 @@ const logger = createLogger({ level: config.logLevel });
 process.removeAllListeners("warning");
 process.on("warning", (warning) => logger.warn({ warning: warning.name, detail: warning.message }, "node warning"));
 const emulator =
-  config.backend === "emulator"
+  config.backend === "emulator" && config.routing === undefined
     ? await startEmulator({ host: "127.0.0.1", port: 0, chunkDelayMs: config.emulatorChunkDelayMs })
     : undefined;
 if (emulator !== undefined) {
@@ -34,14 +36,23 @@ if (emulator !== undefined) {
   );
 }
 
-const upstream = createGenaiUpstream(
-  emulator === undefined
-    ? config
-    : { backend: "gemini", apiKey: "emulator-key", baseUrl: emulator.url },
-);
+const upstream =
+  config.routing === undefined
+    ? createGenaiUpstream(emulator === undefined ? config : { backend: "gemini", apiKey: "emulator-key", baseUrl: emulator.url })
+    : undefined;
+const router =
+  config.routing === undefined
+    ? undefined
+    : createPoolRouter({
+        table: config.routing,
+        clients: createUpstreamClients(config.routing),
+        logger,
+        onMarked: (name, state) => gateway.metrics.upstreamMarked(name, state),
+      });
 const tracing = config.tracingServiceName === undefined ? undefined : startTracing({ serviceName: config.tracingServiceName });
 const gateway = createGateway({
   upstream,
+  router,
   logger,
   callPolicy: config.callPolicy,
   maxRequestBytes: config.maxRequestBytes,

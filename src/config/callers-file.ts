@@ -22,6 +22,8 @@ export interface Caller {
   /** SHA-256 digests (32 bytes each) of the keys it may present; two during a key rotation. */
   readonly keyDigests: readonly Buffer[];
   readonly limits: Limits;
+  /** The aliases and model patterns (`*` matches any run of characters) it may ask for; undefined: any. */
+  readonly models: readonly string[] | undefined;
 }
 
 /** A mistake in the callers file: names the entry and field, never quotes a value that could be a key. */
@@ -32,7 +34,8 @@ export class CallersFileError extends Error {
 // Names go into log lines, Redis keys and metric labels: keep them plain.
 const namePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const digestPattern = /^[0-9a-fA-F]{64}$/;
-const callerFields = new Set(["name", "keySha256", "limits"]);
+const callerFields = new Set(["name", "keySha256", "limits", "models"]);
+const modelPatternPattern = /^[A-Za-z0-9*][A-Za-z0-9._*/-]{0,127}$/;
 const limitFields = new Set(["requestsPerMinute", "tokensPerMinute", "concurrentStreams"]);
 
 /** Reads and checks the callers file at `path`; throws a CallersFileError on any mistake. */
@@ -106,7 +109,18 @@ function parseCaller(entry: unknown, at: string): Caller {
     }
     return Buffer.from(hex, "hex");
   });
-  return { name, keyDigests, limits: parseLimits(entry["limits"], `${where}.limits`) };
+  return { name, keyDigests, limits: parseLimits(entry["limits"], `${where}.limits`), models: parseModels(entry["models"], `${where}.models`) };
+}
+
+function parseModels(value: unknown, at: string): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.length === 0) throw new CallersFileError(`${at} must be a non-empty list of aliases and model patterns`);
+  return value.map((pattern: unknown, index) => {
+    if (typeof pattern !== "string" || !modelPatternPattern.test(pattern)) {
+      throw new CallersFileError(`${at}[${index}] must be an alias or a model pattern like "gemini-2.5-*"`);
+    }
+    return pattern.replace(/^models\//, "");
+  });
 }
 
 function parseLimits(value: unknown, at: string): Limits {

@@ -4,6 +4,8 @@
 
 import { CallersFileError, loadCallersFile } from "./callers-file.ts";
 import type { Caller, Limits } from "./callers-file.ts";
+import { RoutingFileError, loadRoutingFile } from "./routing-file.ts";
+import type { RoutingTable } from "./routing-file.ts";
 import { ConfigError, decimal, httpUrl, integer, oneOf, redisUrl, text } from "./env.ts";
 import type { Env } from "./env.ts";
 
@@ -98,6 +100,8 @@ export interface Config {
   readonly callers: readonly Caller[] | undefined;
   /** Global limits, the rate window, and the Redis that shares the counters between replicas. */
   readonly limits: LimitSettings;
+  /** Upstreams and model aliases from ROUTING_FILE; undefined: one upstream, from GEMINI_API_KEY and GEMINI_BACKEND. */
+  readonly routing: RoutingTable | undefined;
 }
 
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -113,12 +117,13 @@ export function loadConfig(env: Env = process.env): Config {
   const explicitBackend = oneOf(env, "GEMINI_BACKEND", backends);
   const vertexProject = text(env, "GOOGLE_CLOUD_PROJECT");
   const vertexLocation = text(env, "GOOGLE_CLOUD_LOCATION");
+  const routing = routingFile(env, "ROUTING_FILE");
 
   let backend: Backend;
   let emulatorReason: string | undefined;
   if (explicitBackend !== undefined) {
     backend = explicitBackend;
-  } else if (apiKey !== undefined) {
+  } else if (apiKey !== undefined || routing !== undefined) {
     backend = "gemini";
   } else if (production) {
     throw new ConfigError(
@@ -130,7 +135,7 @@ export function loadConfig(env: Env = process.env): Config {
     emulatorReason = "GEMINI_API_KEY is not set";
   }
 
-  if (backend === "gemini" && apiKey === undefined) {
+  if (backend === "gemini" && apiKey === undefined && routing === undefined) {
     throw new ConfigError("GEMINI_BACKEND=gemini needs GEMINI_API_KEY (or GOOGLE_API_KEY)");
   }
   if (backend === "vertex" && apiKey === undefined && (vertexProject === undefined || vertexLocation === undefined)) {
@@ -188,18 +193,23 @@ export function loadConfig(env: Env = process.env): Config {
       windowSeconds: integer(env, "LIMITS_WINDOW_SECONDS", 1, 3600) ?? 60,
       redis: redis === undefined ? undefined : { url: redis, timeoutMs: redisTimeoutMs },
     },
+    routing,
   };
 }
 
 /** The settings as they may be logged: secrets reduced to whether they are set. */
 export function describeConfig(config: Config): Record<string, unknown> {
-  const { apiKey, callers, limits, ...rest } = config;
+  const { apiKey, callers, limits, routing, ...rest } = config;
   return {
     ...rest,
     // Not `apiKey`: the logger redacts that name, and the line is to say whether it is set.
     geminiApiKey: apiKey === undefined ? "(unset)" : "(set)",
     callers: callers === undefined ? "(open)" : callers.map((caller) => caller.name),
     limits: { ...limits, redis: limits.redis === undefined ? "(unset)" : { url: "(set)", timeoutMs: limits.redis.timeoutMs } },
+    routing:
+      routing === undefined
+        ? "(unset)"
+        : { upstreams: routing.upstreams.map((upstream) => upstream.name), aliases: [...routing.aliases.keys()] },
   };
 }
 
@@ -228,6 +238,17 @@ function callersFile(env: Env, name: string): Caller[] | undefined {
     return loadCallersFile(path);
   } catch (error) {
     if (error instanceof CallersFileError) throw new ConfigError(`${name} ${path}: ${error.message}`);
+    throw error;
+  }
+}
+
+function routingFile(env: Env, name: string): RoutingTable | undefined {
+  const path = text(env, name);
+  if (path === undefined) return undefined;
+  try {
+    return loadRoutingFile(path, env);
+  } catch (error) {
+    if (error instanceof RoutingFileError) throw new ConfigError(`${name} ${path}: ${error.message}`);
     throw error;
   }
 }

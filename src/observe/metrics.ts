@@ -18,6 +18,8 @@ export interface Metrics extends RpcObserver {
   readonly registry: Registry;
   /** Counts a connection the listener cut: refused at a cap, or timed out at a stage. */
   connectionCut(cut: ConnectionCut): void;
+  /** Counts an upstream marked by the router: cooling, key-refused or breaker-open. */
+  upstreamMarked(upstream: string, state: string): void;
 }
 
 const rpcLabels = ["grpc_type", "grpc_service", "grpc_method"] as const;
@@ -84,8 +86,8 @@ export function createMetrics(): Metrics {
   const inFlight = new Gauge({ name: "gemini_streams_in_flight", help: "Streams open right now.", registers: [registry] });
   const upstream = new Counter({
     name: "gemini_upstream_requests_total",
-    help: "Requests made to Gemini, by outcome (ok, or the code they failed with).",
-    labelNames: ["model", "outcome"],
+    help: "Requests made to Gemini, by model sent, upstream (named in ROUTING_FILE, else default) and outcome (ok, or the code they failed with).",
+    labelNames: ["model", "upstream", "outcome"],
     registers: [registry],
   });
   const retries = new Counter({ name: "gemini_upstream_retries_total", help: "Upstream requests retried, by the code that caused the retry.", labelNames: ["model", "code"], registers: [registry] });
@@ -104,6 +106,13 @@ export function createMetrics(): Metrics {
   const localLimits = new Counter({
     name: "gemini_limits_without_redis_total",
     help: "RPCs whose limits were checked in this process because Redis was unreachable.",
+    registers: [registry],
+  });
+
+  const marked = new Counter({
+    name: "gemini_upstream_marked_total",
+    help: "Times an upstream was set aside: cooling (429 for a model), key-refused (401/403, invalid key) or breaker-open (server errors).",
+    labelNames: ["upstream", "state"],
     registers: [registry],
   });
 
@@ -130,6 +139,8 @@ export function createMetrics(): Metrics {
     models.add(model);
     return model;
   };
+  // A model a failed attempt was sent: a label only once it has answered some RPC.
+  const knownModel = (model: string): string => (models.has(model) ? model : "other");
   const labelsOf = (rpc: RpcStart) => ({ grpc_type: rpc.type, grpc_service: rpc.service, grpc_method: rpc.method });
 
   return {
@@ -137,6 +148,9 @@ export function createMetrics(): Metrics {
     connectionCut(cut) {
       if (cut.kind === "refused") refusedConnections.inc({ reason: cut.reason });
       else timedOutConnections.inc({ stage: cut.stage });
+    },
+    upstreamMarked(upstreamName, state) {
+      marked.inc({ upstream: upstreamName, state });
     },
     started(rpc) {
       started.inc(labelsOf(rpc));
@@ -162,11 +176,11 @@ export function createMetrics(): Metrics {
       if (call.attempts === 0) return;
       const model = modelLabel(end);
       if (rpc.type === "server_stream" && end.firstMessageMs !== undefined) firstChunk.observe({ model }, end.firstMessageMs / 1000);
-      for (const retried of call.retriedCodes) {
-        upstream.inc({ model, outcome: retried });
-        retries.inc({ model, code: retried });
+      for (const retried of call.retried) {
+        upstream.inc({ model: knownModel(retried.model), upstream: retried.upstream, outcome: retried.code });
+        retries.inc({ model: knownModel(retried.model), code: retried.code });
       }
-      upstream.inc({ model, outcome: end.error === undefined ? "ok" : code });
+      upstream.inc({ model, upstream: call.upstream ?? "none", outcome: end.error === undefined ? "ok" : code });
       if (call.usage === undefined) return;
       const { total: _sum, toolUse, ...counts } = tokenCounts(call.usage);
       for (const [kind, count] of Object.entries({ ...counts, tool_use: toolUse })) if (count > 0) tokens.inc({ model, kind, caller }, count);

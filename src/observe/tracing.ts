@@ -71,6 +71,7 @@ export function createTracingObserver(options: TracingObserverOptions): RpcObser
       const code = error?.code ?? 0;
       span.setAttribute(isGrpc(rpc) ? "rpc.grpc.status_code" : "rpc.connect_rpc.status_code", code);
       if (call.model !== undefined) span.setAttribute("gen_ai.request.model", call.model);
+      if (call.upstream !== undefined) span.setAttribute("gemini.upstream", call.upstream);
       if (call.usage !== undefined) {
         const tokens = tokenCounts(call.usage);
         span.setAttributes({

@@ -9,7 +9,7 @@ import type {
 } from "../../gen/ts/geminiconnect/v1/generative_service_pb.ts";
 import type { GenerativeCore } from "../generative/core.ts";
 import type { CallContext } from "../generative/policy.ts";
-import { callReportKey, newCallReport, tokenCounts, upstreamHeadersKey } from "../observe/rpc-record.ts";
+import { callerKey, callReportKey, newCallReport, tokenCounts, upstreamHeadersKey } from "../observe/rpc-record.ts";
 
 /** What createGenerativeService needs. */
 export interface GenerativeServiceOptions {
@@ -38,7 +38,19 @@ export function createGenerativeService(options: GenerativeServiceOptions): Serv
 function callContext(ctx: HandlerContext, ended?: () => void): CallContext {
   const report = newCallReport();
   ctx.values.set(callReportKey, report);
-  return { signal: ctx.signal, timeoutMs: () => ctx.timeoutMs(), upstreamHeaders: ctx.values.get(upstreamHeadersKey), report, ended };
+  return {
+    signal: ctx.signal,
+    timeoutMs: () => ctx.timeoutMs(),
+    upstreamHeaders: ctx.values.get(upstreamHeadersKey),
+    report,
+    ended,
+    allowedModels: ctx.values.get(callerKey)?.models,
+    // What served the call, before its first message goes out (documented in docs/routing.md).
+    served: (choice) => {
+      ctx.responseHeader.set("x-gemini-model", choice.model);
+      ctx.responseHeader.set("x-gemini-upstream", choice.upstream);
+    },
+  };
 }
 
 /** The final usage also in trailers, for a caller that reads only those (docs/operating.md, "Usage in trailers"). */

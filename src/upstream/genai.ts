@@ -25,6 +25,8 @@ export interface GenaiUpstreamOptions {
   readonly baseUrl: string | undefined;
   readonly vertexProject?: string | undefined;
   readonly vertexLocation?: string | undefined;
+  /** Vertex AI: a service-account JSON key file, for the SDK's own OAuth (google-auth-library). */
+  readonly credentialsFile?: string | undefined;
 }
 
 /** The Upstream over one @google/genai client. */
@@ -35,6 +37,7 @@ export function createGenaiUpstream(options: GenaiUpstreamOptions): Upstream {
     apiKey: options.apiKey,
     project: options.vertexProject,
     location: options.vertexLocation,
+    ...(options.credentialsFile === undefined ? {} : { googleAuthOptions: { keyFilename: options.credentialsFile } }),
     // The 3.x SDK defaults to v1 for the Gemini API; the mirror is of v1beta, which has the full surface.
     apiVersion: vertexai ? undefined : "v1beta",
     httpOptions: { baseUrl: options.baseUrl },

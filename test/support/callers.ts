@@ -26,7 +26,7 @@ export function testCaller(name: string, limits: Partial<Limits> = {}): TestCall
   return {
     name,
     key,
-    caller: { name, keyDigests: [Buffer.from(keySha256, "hex")], limits: { ...noLimits, ...limits } },
+    caller: { name, keyDigests: [Buffer.from(keySha256, "hex")], limits: { ...noLimits, ...limits }, models: undefined },
     entry: { name, keySha256, limits },
     options(header = "authorization", extra = {}) {
       const value = header === "authorization" ? `Bearer ${key}` : key;
