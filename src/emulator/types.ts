@@ -1,5 +1,6 @@
 // Public types of the Gemini emulator. Re-exported by server.ts, which is the import path for users.
 import type { IncomingHttpHeaders } from "node:http";
+import type { EmulatorFiles } from "./files.ts";
 
 export interface EmulatorOptions {
   /** Interface to listen on. Default 127.0.0.1. */
@@ -17,6 +18,8 @@ export interface EmulatorOptions {
   readonly chunks?: number;
   /** Characters per chunk in benchmark mode. Default 8. */
   readonly chunkChars?: number;
+  /** How long an uploaded file stays PROCESSING before it turns ACTIVE. Default 0 (ACTIVE at once). */
+  readonly fileProcessingMs?: number;
 }
 
 /** The `error` member of a google.rpc.Status body as Gemini sends it. */
@@ -71,6 +74,8 @@ export interface Emulator {
   readonly openRequests: number;
   /** Chunk events written to streams so far (scripted and echo chunks; not error or malformed events). */
   readonly chunksSent: number;
+  /** The Files API's counters, and a way to make a file's processing fail. */
+  readonly files: Pick<EmulatorFiles, "stored" | "bytesReceived" | "openUploads" | "failProcessing">;
   enqueue(script: EmulatorScript): void;
   /** Stops listening and destroys every open connection, including stalled streams. */
   close(): Promise<void>;
