@@ -1,0 +1,174 @@
+// Summarizes a PDF (or any file Gemini reads) through gemini-connect with grpc-go: uploads it,
+// waits until Gemini has processed it, streams the answer to a prompt that references it, then
+// deletes the file.
+//
+//	go run ./files -addr 127.0.0.1:8080 report.pdf "Summarize this PDF in five bullet points."
+//
+// When the gateway checks callers (CALLERS_FILE), put your caller key in GEMINI_CONNECT_KEY.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"mime"
+	"os"
+	"path/filepath"
+	"time"
+
+	geminiconnectv1 "github.com/example/gemini-connect/gen/go/geminiconnect/v1"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8080", "gemini-connect host:port")
+	model := flag.String("model", "models/gemini-2.5-flash", "Gemini model")
+	mimeType := flag.String("mime", "", "MIME type of the file (default: guessed from its name)")
+	timeout := flag.Duration("timeout", 10*time.Minute, "give up after this long")
+	flag.Parse()
+	if flag.NArg() < 1 {
+		fmt.Fprintln(os.Stderr, "usage: go run ./files [-addr host:port] [-model name] [-mime type] FILE [PROMPT]")
+		os.Exit(2)
+	}
+	path := flag.Arg(0)
+	prompt := "Summarize this document in five bullet points."
+	if flag.NArg() > 1 {
+		prompt = flag.Arg(1)
+	}
+	if *mimeType == "" {
+		*mimeType = mime.TypeByExtension(filepath.Ext(path))
+	}
+
+	conn, err := grpc.NewClient(*addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		fail(err)
+	}
+	defer conn.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	if key := os.Getenv("GEMINI_CONNECT_KEY"); key != "" {
+		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+key)
+	}
+
+	if err := summarize(ctx, conn, path, *mimeType, *model, prompt); err != nil {
+		fail(err)
+	}
+}
+
+// summarize uploads the file, waits until it is ready, streams the answer, and deletes the file.
+func summarize(ctx context.Context, conn *grpc.ClientConn, path, mimeType, model, prompt string) error {
+	files := geminiconnectv1.NewFileServiceClient(conn)
+	gemini := geminiconnectv1.NewGenerativeServiceClient(conn)
+	file, err := upload(ctx, files, path, mimeType)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "uploaded %s (%d bytes)\n", file.GetName(), file.GetSizeBytes())
+	// Gemini would delete it after 48 hours anyway; a tidy client does not leave it that long.
+	defer files.DeleteFile(ctx, &geminiconnectv1.DeleteFileRequest{Name: file.GetName()})
+
+	if file, err = waitUntilReady(ctx, files, file.GetName()); err != nil {
+		return err
+	}
+	stream, err := gemini.StreamGenerateContent(ctx, &geminiconnectv1.GenerateContentRequest{
+		Model: model,
+		Contents: []*geminiconnectv1.Content{{
+			Role: "user",
+			Parts: []*geminiconnectv1.Part{
+				{Data: &geminiconnectv1.Part_FileData{FileData: &geminiconnectv1.FileData{FileUri: file.GetUri(), MimeType: file.GetMimeType()}}},
+				{Data: &geminiconnectv1.Part_Text{Text: prompt}},
+			},
+		}},
+	})
+	if err != nil {
+		return err
+	}
+	for {
+		chunk, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			fmt.Println()
+			return err
+		}
+		for _, candidate := range chunk.GetCandidates() {
+			for _, part := range candidate.GetContent().GetParts() {
+				fmt.Print(part.GetText())
+			}
+		}
+	}
+	fmt.Println()
+	return nil
+}
+
+// upload sends the metadata, then the file in 1 MiB chunks read from disk as the upload goes.
+func upload(ctx context.Context, files geminiconnectv1.FileServiceClient, path, mimeType string) (*geminiconnectv1.File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	stream, err := files.UploadFile(ctx)
+	if err != nil {
+		return nil, err
+	}
+	err = stream.Send(&geminiconnectv1.UploadFileRequest{Payload: &geminiconnectv1.UploadFileRequest_Metadata_{
+		Metadata: &geminiconnectv1.UploadFileRequest_Metadata{DisplayName: filepath.Base(path), MimeType: mimeType, SizeBytes: info.Size()},
+	}})
+	buffer := make([]byte, 1<<20)
+	for err == nil {
+		n, readErr := f.Read(buffer)
+		if n > 0 {
+			err = stream.Send(&geminiconnectv1.UploadFileRequest{Payload: &geminiconnectv1.UploadFileRequest_Chunk{Chunk: buffer[:n]}})
+		}
+		if errors.Is(readErr, io.EOF) {
+			break
+		}
+		if readErr != nil {
+			return nil, readErr
+		}
+	}
+	// A failed Send means the server ended the call: CloseAndRecv returns its status.
+	return stream.CloseAndRecv()
+}
+
+// waitUntilReady follows the file until Gemini has processed it (video can take a while).
+func waitUntilReady(ctx context.Context, files geminiconnectv1.FileServiceClient, name string) (*geminiconnectv1.File, error) {
+	watch, err := files.WatchFile(ctx, &geminiconnectv1.GetFileRequest{Name: name})
+	if err != nil {
+		return nil, err
+	}
+	var file *geminiconnectv1.File
+	for {
+		update, err := watch.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		file = update
+		fmt.Fprintf(os.Stderr, "%s: %s\n", file.GetName(), file.GetState())
+	}
+	if file.GetState() != geminiconnectv1.File_ACTIVE {
+		return nil, fmt.Errorf("Gemini could not process the file: %s", file.GetError().GetMessage())
+	}
+	return file, nil
+}
+
+func fail(err error) {
+	st := status.Convert(err)
+	fmt.Fprintf(os.Stderr, "error: %s: %s\n", st.Code(), st.Message())
+	os.Exit(1)
+}
