@@ -1,54 +1,49 @@
-// Summarizes a PDF (or any file Gemini reads): uploads it through gemini-connect, waits until Gemini
-// has processed it, streams the answer to a prompt that references it, then deletes the file.
-//   node examples/ts/files.ts report.pdf "Summarize this PDF in five bullet points."
-// GATEWAY_URL (default http://127.0.0.1:8080) and MODEL choose where and what to ask; MIME_TYPE
-// overrides the type guessed from the file name. When the gateway checks callers (CALLERS_FILE),
-// put your caller key in GEMINI_CONNECT_KEY.
+// Summarizes a PDF (or any file Gemini reads, up to 2 GB): uploads it through gemini-connect, waits
+// until Gemini has processed it, streams the answer to a prompt that references it, then deletes it.
+//   npx node examples/ts/files.ts report.pdf "Summarize this PDF in five bullet points."
+// GEMINI_CONNECT_ADDR is the gateway (default 127.0.0.1:8080); GEMINI_CONNECT_KEY your caller key,
+// when the gateway checks callers (CALLERS_FILE).
 
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { basename, extname } from "node:path";
-import { createClient } from "@connectrpc/connect";
-import type { Interceptor } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
 import type { MessageInitShape } from "@bufbuild/protobuf";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
 import { FileService, File_State, File_StateSchema } from "../../gen/ts/geminiconnect/v1/files_pb.ts";
 import type { File, UploadFileRequestSchema } from "../../gen/ts/geminiconnect/v1/files_pb.ts";
 import { GenerativeService } from "../../gen/ts/geminiconnect/v1/generative_service_pb.ts";
 
 const path = process.argv[2] ?? usage();
-const prompt = process.argv[3] ?? "Summarize this document in five bullet points.";
+const prompt = process.argv.slice(3).join(" ") || "Summarize this document in five bullet points.";
 const mimeTypes: Record<string, string> = { ".pdf": "application/pdf", ".txt": "text/plain", ".mp3": "audio/mpeg", ".mp4": "video/mp4", ".png": "image/png" };
-const mimeType = process.env["MIME_TYPE"] ?? mimeTypes[extname(path).toLowerCase()] ?? "application/octet-stream";
+const mimeType = mimeTypes[extname(path).toLowerCase()] ?? "application/pdf";
 
 const key = process.env["GEMINI_CONNECT_KEY"];
-const withKey: Interceptor = (next) => (req) => {
-  if (key) req.header.set("authorization", `Bearer ${key}`);
-  return next(req);
-};
+const headers = key ? { authorization: `Bearer ${key}` } : {};
 // Uploads are client streaming, which needs HTTP/2: the gRPC transport always speaks it.
-const transport = createGrpcTransport({ baseUrl: process.env["GATEWAY_URL"] ?? "http://127.0.0.1:8080", interceptors: [withKey] });
+const transport = createGrpcTransport({ baseUrl: `http://${process.env["GEMINI_CONNECT_ADDR"] ?? "127.0.0.1:8080"}` });
 const files = createClient(FileService, transport);
 const gemini = createClient(GenerativeService, transport);
 
 function usage(): never {
-  process.stderr.write('usage: node examples/ts/files.ts FILE ["PROMPT"]\n');
+  process.stderr.write("usage: files.ts FILE [PROMPT...]\n");
   process.exit(2);
 }
 
 /** The metadata, then the file in 1 MiB chunks read from disk as the upload goes: never all in memory. */
-async function* uploadMessages(size: number): AsyncGenerator<MessageInitShape<typeof UploadFileRequestSchema>> {
+async function* upload(size: number): AsyncGenerator<MessageInitShape<typeof UploadFileRequestSchema>> {
   yield { payload: { case: "metadata", value: { displayName: basename(path), mimeType, sizeBytes: BigInt(size) } } };
   for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
     yield { payload: { case: "chunk", value: chunk as Buffer } };
   }
 }
 
-let file: File = await files.uploadFile(uploadMessages((await stat(path)).size), { timeoutMs: 600_000 });
+let file: File = await files.uploadFile(upload((await stat(path)).size), { timeoutMs: 600_000, headers });
 process.stderr.write(`uploaded ${file.name} (${file.sizeBytes} bytes)\n`);
 try {
   // Gemini may need a while to process a file (video especially) before a prompt can use it.
-  for await (const update of files.watchFile({ name: file.name }, { timeoutMs: 600_000 })) {
+  for await (const update of files.watchFile({ name: file.name }, { timeoutMs: 600_000, headers })) {
     file = update;
     process.stderr.write(`${file.name}: ${File_StateSchema.value[file.state]?.name ?? file.state}\n`);
   }
@@ -56,7 +51,7 @@ try {
 
   const stream = gemini.streamGenerateContent(
     {
-      model: process.env["MODEL"] ?? "models/gemini-2.5-flash",
+      model: "models/gemini-2.5-flash",
       contents: [
         {
           role: "user",
@@ -67,7 +62,7 @@ try {
         },
       ],
     },
-    { timeoutMs: 300_000 },
+    { timeoutMs: 300_000, headers },
   );
   for await (const chunk of stream) {
     for (const part of chunk.candidates[0]?.content?.parts ?? []) {
@@ -77,5 +72,5 @@ try {
   process.stdout.write("\n");
 } finally {
   // Gemini would delete it after 48 hours anyway; a tidy client does not leave it that long.
-  await files.deleteFile({ name: file.name });
+  await files.deleteFile({ name: file.name }, { headers });
 }

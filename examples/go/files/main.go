@@ -1,21 +1,22 @@
-// Summarizes a PDF (or any file Gemini reads) through gemini-connect with grpc-go: uploads it,
+// Summarizes a PDF (or any file Gemini reads, up to 2 GB) through gemini-connect: uploads it,
 // waits until Gemini has processed it, streams the answer to a prompt that references it, then
 // deletes the file.
 //
-//	go run ./files -addr 127.0.0.1:8080 report.pdf "Summarize this PDF in five bullet points."
+//	go -C examples/go run ./files "$PWD/report.pdf" "Summarize this PDF in five bullet points."
 //
-// When the gateway checks callers (CALLERS_FILE), put your caller key in GEMINI_CONNECT_KEY.
+// GEMINI_CONNECT_ADDR is the gateway (default 127.0.0.1:8080); GEMINI_CONNECT_KEY your caller key,
+// when the gateway checks callers (CALLERS_FILE).
 package main
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"mime"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	geminiconnectv1 "github.com/example/gemini-connect/gen/go/geminiconnect/v1"
@@ -26,43 +27,41 @@ import (
 )
 
 func main() {
-	addr := flag.String("addr", "127.0.0.1:8080", "gemini-connect host:port")
-	model := flag.String("model", "models/gemini-2.5-flash", "Gemini model")
-	mimeType := flag.String("mime", "", "MIME type of the file (default: guessed from its name)")
-	timeout := flag.Duration("timeout", 10*time.Minute, "give up after this long")
-	flag.Parse()
-	if flag.NArg() < 1 {
-		fmt.Fprintln(os.Stderr, "usage: go run ./files [-addr host:port] [-model name] [-mime type] FILE [PROMPT]")
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: files FILE [PROMPT...]")
 		os.Exit(2)
 	}
-	path := flag.Arg(0)
-	prompt := "Summarize this document in five bullet points."
-	if flag.NArg() > 1 {
-		prompt = flag.Arg(1)
+	path := os.Args[1]
+	mimeType := mime.TypeByExtension(filepath.Ext(path))
+	if mimeType == "" {
+		mimeType = "application/pdf"
 	}
-	if *mimeType == "" {
-		*mimeType = mime.TypeByExtension(filepath.Ext(path))
+	prompt := strings.Join(os.Args[2:], " ")
+	if prompt == "" {
+		prompt = "Summarize this document in five bullet points."
 	}
-
-	conn, err := grpc.NewClient(*addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	addr := os.Getenv("GEMINI_CONNECT_ADDR")
+	if addr == "" {
+		addr = "127.0.0.1:8080"
+	}
+	// Cleartext HTTP/2 (h2c), as gemini-connect listens; use TLS credentials in front of a TLS proxy.
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		fail(err)
 	}
 	defer conn.Close()
-
-	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	if key := os.Getenv("GEMINI_CONNECT_KEY"); key != "" {
 		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+key)
 	}
-
-	if err := summarize(ctx, conn, path, *mimeType, *model, prompt); err != nil {
+	if err := summarize(ctx, conn, path, mimeType, prompt); err != nil {
 		fail(err)
 	}
 }
 
 // summarize uploads the file, waits until it is ready, streams the answer, and deletes the file.
-func summarize(ctx context.Context, conn *grpc.ClientConn, path, mimeType, model, prompt string) error {
+func summarize(ctx context.Context, conn *grpc.ClientConn, path, mimeType, prompt string) error {
 	files := geminiconnectv1.NewFileServiceClient(conn)
 	gemini := geminiconnectv1.NewGenerativeServiceClient(conn)
 	file, err := upload(ctx, files, path, mimeType)
@@ -77,7 +76,7 @@ func summarize(ctx context.Context, conn *grpc.ClientConn, path, mimeType, model
 		return err
 	}
 	stream, err := gemini.StreamGenerateContent(ctx, &geminiconnectv1.GenerateContentRequest{
-		Model: model,
+		Model: "models/gemini-2.5-flash",
 		Contents: []*geminiconnectv1.Content{{
 			Role: "user",
 			Parts: []*geminiconnectv1.Part{
