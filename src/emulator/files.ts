@@ -5,10 +5,10 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Hash } from "node:crypto";
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
+import { isRecord } from "../config/json.ts";
 import type { HttpError } from "./errors.ts";
 import { fileIdOfUri } from "./files-route.ts";
 import type { FilesRoute } from "./files-route.ts";
-import { isRecord } from "./responses.ts";
 
 export interface EmulatorFilesOptions {
   /** The emulator's base URL, for file URIs and upload URLs; known only once it listens. */

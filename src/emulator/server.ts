@@ -11,10 +11,11 @@ import {
   unsupportedAlt,
 } from "./errors.ts";
 import type { HttpError } from "./errors.ts";
+import { isRecord } from "../config/json.ts";
 import { createEmulatorFiles } from "./files.ts";
 import { parseFilesRoute } from "./files-route.ts";
 import type { FilesRoute } from "./files-route.ts";
-import { countTokensResponse, isRecord, planEcho, streamChunks, unaryResponse } from "./responses.ts";
+import { countTokensResponse, planEcho, streamChunks, unaryResponse } from "./responses.ts";
 import type { Chunking, EchoPlan } from "./responses.ts";
 import { parseRoute } from "./route.ts";
 import type { Route } from "./route.ts";
