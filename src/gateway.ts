@@ -6,13 +6,21 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Tracer } from "@opentelemetry/api";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import { FileService } from "../gen/ts/geminiconnect/v1/files_pb.ts";
 import { GenerativeService } from "../gen/ts/geminiconnect/v1/generative_service_pb.ts";
 import { createAuthInterceptor } from "./access/auth.ts";
 import { createLimitStore } from "./access/limit-store.ts";
 import { createLimitsInterceptor } from "./access/limits.ts";
 import { noLimits } from "./config/callers-file.ts";
 import type { Caller } from "./config/callers-file.ts";
-import type { CallPolicy, LimitSettings } from "./config/settings.ts";
+import { ConfigError } from "./config/env.ts";
+import type { CallPolicy, FilesSettings, LimitSettings } from "./config/settings.ts";
+import { createFilesCore } from "./files/core.ts";
+import type { FilesCore } from "./files/core.ts";
+import { createMemoryOwnership } from "./files/ownership.ts";
+import { createRedisOwnership } from "./files/ownership-redis.ts";
+import { createSpool } from "./files/spool.ts";
+import { GEMINI_FILES_HOST } from "./files/uri.ts";
 import { createGenerativeCore } from "./generative/core.ts";
 import { createHealthStatus, createProbeHandler, registerHealth } from "./grpc/health.ts";
 import type { HealthStatus } from "./grpc/health.ts";
@@ -24,7 +32,9 @@ import type { Metrics } from "./observe/metrics.ts";
 import { createObserveInterceptor } from "./observe/observe.ts";
 import { createRpcLogObserver } from "./observe/rpc-log.ts";
 import { createTracingObserver } from "./observe/tracing.ts";
+import { createFileService } from "./surfaces/file-service.ts";
 import { createGenerativeService } from "./surfaces/generative-service.ts";
+import type { UpstreamFiles } from "./upstream/files.ts";
 import type { Upstream } from "./upstream/upstream.ts";
 
 /** What createGateway needs: the upstream, the logger, and the settings that shape the RPCs. */
@@ -39,6 +49,16 @@ export interface GatewayOptions {
   readonly callers?: readonly Caller[] | undefined;
   /** Global limits, the rate window and Redis; undefined: no global limits, in-process counters. */
   readonly limits?: LimitSettings | undefined;
+  /** Set to serve FileService (Gemini's Files API; Vertex AI has none). File owners live in the limits' Redis. */
+  readonly files?: GatewayFiles | undefined;
+}
+
+/** What FileService needs: Gemini's Files API, the upload settings, and the upstream's base URL. */
+export interface GatewayFiles {
+  readonly upstream: UpstreamFiles;
+  readonly settings: FilesSettings;
+  /** GEMINI_BASE_URL, whose host serves file URIs as Google's does; undefined for Google's own. */
+  readonly baseUrl: string | undefined;
 }
 
 /** A built gateway: start it, stop it, read its health and metrics. */
@@ -68,8 +88,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   const metricsEndpoint = createMetricsEndpoint({ registry: metrics.registry });
   const limits = options.limits ?? { global: noLimits, windowSeconds: 60, redis: undefined };
   const limitStore = createLimitStore({ redis: limits.redis, logger });
-  const core = createGenerativeCore({ upstream: options.upstream, policy: options.callPolicy });
-  const guarded = [GenerativeService];
+  const files = options.files === undefined ? undefined : filesCore(options.files, limits);
+  const core = createGenerativeCore({ upstream: options.upstream, policy: options.callPolicy, files });
+  const guarded = files === undefined ? [GenerativeService] : [GenerativeService, FileService];
   const observers = [
     createRpcLogObserver({ logger }),
     metrics,
@@ -78,6 +99,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const handler = connectNodeAdapter({
     routes: (router) => {
       router.service(GenerativeService, createGenerativeService({ core }));
+      if (files !== undefined) router.service(FileService, createFileService({ files }));
       // Last: health reports on the services above, reflection describes them all and itself.
       registerHealth(router, health);
       registerReflection(router);
@@ -109,6 +131,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     metrics,
     async start(port, host) {
       await limitStore.ready();
+      await files?.ready().catch((error: unknown) => {
+        throw new ConfigError(`FILES_SPOOL_DIR ${options.files?.settings.spoolDir}: ${error instanceof Error ? error.message : String(error)}`);
+      });
       return listener.listen(port, host);
     },
     async stop(graceMs) {
@@ -122,8 +147,25 @@ export function createGateway(options: GatewayOptions): Gateway {
         listener.destroy();
         await listener.closed;
       } finally {
+        // After the listener: uploads still running were ended with it, and their spool files go here.
+        await files?.close();
         await limitStore.close();
       }
     },
   };
+}
+
+/** The files core: uploads spooled under FILES_SPOOL_DIR, owners in Redis when the limits have one. */
+function filesCore(files: GatewayFiles, limits: LimitSettings): FilesCore {
+  const { settings } = files;
+  const hosts = [GEMINI_FILES_HOST, ...(files.baseUrl === undefined ? [] : [new URL(files.baseUrl).host])];
+  return createFilesCore({
+    upstream: files.upstream,
+    spool: createSpool({ dir: settings.spoolDir, maxBytes: settings.spoolMaxBytes }),
+    ownership: limits.redis === undefined ? createMemoryOwnership() : createRedisOwnership(limits.redis),
+    maxFileBytes: settings.maxFileBytes,
+    fileHosts: new Set(hosts.map((host) => host.toLowerCase())),
+    watchIntervalMs: 1_000,
+    maxWatchIntervalMs: 10_000,
+  });
 }

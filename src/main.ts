@@ -7,6 +7,7 @@ import { startEmulator } from "./emulator/server.ts";
 import { createLogger } from "./observe/logger.ts";
 import { startTracing } from "./observe/tracing.ts";
 import { createGateway } from "./gateway.ts";
+import { createGenaiFiles } from "./upstream/genai-files.ts";
 import { createGenaiUpstream } from "./upstream/genai.ts";
 
 let config: Config;
@@ -30,11 +31,13 @@ if (emulator !== undefined) {
   );
 }
 
-const upstream = createGenaiUpstream(
-  emulator === undefined
-    ? config
-    : { backend: "gemini", apiKey: "emulator-key", baseUrl: emulator.url },
-);
+const upstreamOptions = emulator === undefined ? config : { backend: "gemini" as const, apiKey: "emulator-key", baseUrl: emulator.url };
+const upstream = createGenaiUpstream(upstreamOptions);
+// Vertex AI has no Files API: FileService is served for the Gemini Developer API (and the emulator) only.
+const files =
+  upstreamOptions.backend === "vertex"
+    ? undefined
+    : { upstream: createGenaiFiles(upstreamOptions), settings: config.files, baseUrl: upstreamOptions.baseUrl };
 const tracing = config.tracingServiceName === undefined ? undefined : startTracing({ serviceName: config.tracingServiceName });
 const gateway = createGateway({
   upstream,
@@ -44,6 +47,7 @@ const gateway = createGateway({
   tracer: tracing?.tracer,
   callers: config.callers,
   limits: config.limits,
+  files,
 });
 if (config.callers === undefined) {
   logger.warn(
@@ -51,7 +55,14 @@ if (config.callers === undefined) {
     "NO CALLER AUTHENTICATION: every caller is let in and only global limits apply. Set CALLERS_FILE to name your callers.",
   );
 }
-const address = await gateway.start(config.port, config.host);
+let address;
+try {
+  address = await gateway.start(config.port, config.host);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`gemini-connect: bad setting: ${error.message}\n`);
+  process.exit(2);
+}
 logger.info({ address: `${address.address}:${address.port}`, settings: describeConfig(config) }, "gemini-connect listening");
 
 let stopping = false;

@@ -1,7 +1,8 @@
 // The files core: uploads spooled to disk then handed to Gemini, per-caller ownership, watching a
 // file until it is ready, and the ownership check of files named in a prompt. Transport-neutral:
-// the surfaces pass in the caller's name, the messages and the RPC's signal.
-import { setTimeout as sleep } from "node:timers/promises";
+// the surfaces pass in the caller's name, the messages and the RPC's signal. Owner undefined is the
+// gateway running open (no callers file): everyone is then the one owner of every file.
+import { setImmediate, setTimeout as sleep } from "node:timers/promises";
 import { create, fromJson } from "@bufbuild/protobuf";
 import type { JsonObject as ProtoJsonObject } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -32,14 +33,16 @@ export interface FilesCoreOptions {
 
 export interface FilesCore {
   /** Spools the upload, hands it to Gemini, records `owner` as its owner. */
-  upload(owner: string, messages: AsyncIterable<UploadFileRequest>, signal: AbortSignal): Promise<File>;
-  get(owner: string, name: string, signal: AbortSignal): Promise<File>;
-  list(owner: string, pageSize: number, pageToken: string, signal: AbortSignal): Promise<ListFilesResponse>;
-  delete(owner: string, name: string, signal: AbortSignal): Promise<void>;
+  upload(owner: string | undefined, messages: AsyncIterable<UploadFileRequest>, signal: AbortSignal): Promise<File>;
+  get(owner: string | undefined, name: string, signal: AbortSignal): Promise<File>;
+  list(owner: string | undefined, pageSize: number, pageToken: string, signal: AbortSignal): Promise<ListFilesResponse>;
+  delete(owner: string | undefined, name: string, signal: AbortSignal): Promise<void>;
   /** The file now, then at each change of state, until it is ACTIVE or FAILED. */
-  watch(owner: string, name: string, signal: AbortSignal): AsyncGenerator<File>;
+  watch(owner: string | undefined, name: string, signal: AbortSignal): AsyncGenerator<File>;
   /** NotFound for a prompt naming a file `owner` does not own; `prefix` leads the field path (e.g. "generate_content_request."). */
-  checkReferences(owner: string, request: ContentsRequest, prefix?: string): Promise<void>;
+  checkReferences(owner: string | undefined, request: ContentsRequest, prefix?: string): Promise<void>;
+  /** Makes the spool's directory: the gateway's start waits for it, so a bad FILES_SPOOL_DIR stops the start. */
+  ready(): Promise<void>;
   /** Shutdown: aborts uploads in progress, waits for their clean-up, removes the spool. */
   close(): Promise<void>;
 }
@@ -77,6 +80,10 @@ export function createFilesCore(options: FilesCoreOptions): FilesCore {
         await spooled.write(payload.value);
       }
       if (spooled.written !== size) {
+        // A caller that cancels ends the request stream as if it were complete, and the RPC's signal
+        // fires a turn later: give it that turn, so a cancel is reported as one, not as short data.
+        await setImmediate();
+        stop.throwIfAborted();
         throw new ConnectError(`metadata.size_bytes is ${size}, but the chunks carried ${spooled.written} bytes`, Code.InvalidArgument);
       }
       await spooled.finish();
@@ -117,7 +124,7 @@ export function createFilesCore(options: FilesCoreOptions): FilesCore {
 
   return {
     upload(owner, messages, signal) {
-      const task = upload(owner, messages, signal);
+      const task = upload(ownerKey(owner), messages, signal);
       const settled = task.catch(() => {});
       uploads.add(settled);
       void settled.then(() => uploads.delete(settled));
@@ -125,7 +132,7 @@ export function createFilesCore(options: FilesCoreOptions): FilesCore {
     },
 
     async get(owner, name, signal) {
-      await owned(owner, name);
+      await owned(ownerKey(owner), name);
       return fetch(name, signal);
     },
 
@@ -134,7 +141,7 @@ export function createFilesCore(options: FilesCoreOptions): FilesCore {
       const size = Math.min(pageSize || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
       let page;
       try {
-        page = await ownership.list(owner, size, pageToken);
+        page = await ownership.list(ownerKey(owner), size, pageToken);
       } catch (error) {
         if (error instanceof PageTokenError) throw new ConnectError(error.message, Code.InvalidArgument);
         throw error;
@@ -147,7 +154,7 @@ export function createFilesCore(options: FilesCoreOptions): FilesCore {
     },
 
     async delete(owner, name, signal) {
-      await owned(owner, name);
+      await owned(ownerKey(owner), name);
       try {
         await upstream.delete({ name, signal });
       } catch (error) {
@@ -157,7 +164,7 @@ export function createFilesCore(options: FilesCoreOptions): FilesCore {
     },
 
     async *watch(owner, name, signal) {
-      await owned(owner, name);
+      await owned(ownerKey(owner), name);
       let file = await fetch(name, signal);
       yield file;
       let pause = options.watchIntervalMs;
@@ -182,11 +189,13 @@ export function createFilesCore(options: FilesCoreOptions): FilesCore {
             Code.InvalidArgument,
           );
         }
-        if (!(await ownership.owns(owner, reference.name))) {
+        if (!(await ownership.owns(ownerKey(owner), reference.name))) {
           throw new ConnectError(`${prefix}${reference.field}: ${reference.name} was not found`, Code.NotFound);
         }
       }
     },
+
+    ready: () => spool.ready(),
 
     async close() {
       shutdown.abort(new ConnectError("the gateway is shutting down", Code.Unavailable));
@@ -197,12 +206,19 @@ export function createFilesCore(options: FilesCoreOptions): FilesCore {
   };
 }
 
+function ownerKey(owner: string | undefined): string {
+  return owner ?? "";
+}
+
 function metadataOf(first: IteratorResult<UploadFileRequest>) {
   if (first.done === true || first.value.payload.case !== "metadata") {
     throw new ConnectError("the first message of an upload must carry metadata", Code.InvalidArgument);
   }
   const metadata = first.value.payload.value;
   if (metadata.mimeType === "") throw new ConnectError("metadata.mime_type is required", Code.InvalidArgument);
+  if (!/^[\w.+-]{1,127}\/[\w.+-]{1,127}$/.test(metadata.mimeType)) {
+    throw new ConnectError("metadata.mime_type must be a MIME type such as application/pdf", Code.InvalidArgument);
+  }
   if (metadata.sizeBytes < 1n) throw new ConnectError("metadata.size_bytes must be at least 1", Code.InvalidArgument);
   if (metadata.displayName.length > 512) {
     throw new ConnectError("metadata.display_name is longer than 512 characters", Code.InvalidArgument);

@@ -28,6 +28,8 @@ export interface SpoolFile {
 }
 
 export interface Spool {
+  /** Makes the spool's directory; the gateway's start calls it, so a bad directory stops the start. */
+  ready(): Promise<void>;
   /** A new spool file that may hold `bytes` bytes; ResourceExhausted when the spool has no room. */
   create(bytes: number): Promise<SpoolFile>;
   /** Bytes reserved by spool files not yet released. */
@@ -36,15 +38,17 @@ export interface Spool {
   close(): Promise<void>;
 }
 
-/** A spool in a directory of its own under `options.dir`. */
-export async function createSpool(options: SpoolOptions): Promise<Spool> {
+/** A spool in a directory of its own under `options.dir`, made by `ready` or the first `create`. */
+export function createSpool(options: SpoolOptions): Spool {
   const dir = join(options.dir, `spool-${process.pid}-${randomBytes(4).toString("hex")}`);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  let made: Promise<void> | undefined;
+  const ready = () => (made ??= mkdir(dir, { recursive: true, mode: 0o700 }).then(() => undefined));
   const live = new Set<SpoolFile>();
   let reservedBytes = 0;
   let closed = false;
 
   return {
+    ready,
     async create(bytes) {
       if (closed) throw new ConnectError("the gateway is shutting down", Code.Unavailable);
       if (reservedBytes + bytes > options.maxBytes) {
@@ -57,6 +61,7 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
       const path = join(dir, randomBytes(12).toString("hex"));
       let handle: FileHandle;
       try {
+        await ready();
         handle = await open(path, "wx", 0o600);
       } catch (error) {
         reservedBytes -= bytes;

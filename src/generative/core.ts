@@ -18,6 +18,7 @@ import type {
   GenerateContentResponse,
 } from "../../gen/ts/geminiconnect/v1/generative_service_pb.ts";
 import type { CallPolicy } from "../config/settings.ts";
+import type { FilesCore } from "../files/core.ts";
 import type { CallReport } from "../observe/rpc-record.ts";
 import type { JsonObject, Upstream, UpstreamCall } from "../upstream/upstream.ts";
 import { fromRest, toRestBody } from "./convert.ts";
@@ -37,6 +38,8 @@ export interface GenerativeCore {
 export interface GenerativeCoreOptions {
   readonly upstream: Upstream;
   readonly policy: CallPolicy;
+  /** Set when the gateway serves files: a prompt may name only the caller's own. */
+  readonly files?: Pick<FilesCore, "checkReferences"> | undefined;
 }
 
 /** The longest one stream works through buffered chunks before yielding the event loop. */
@@ -44,12 +47,13 @@ const fairSliceMs = 2;
 
 /** The core over one upstream, under one call policy. */
 export function createGenerativeCore(options: GenerativeCoreOptions): GenerativeCore {
-  const { upstream, policy } = options;
+  const { upstream, policy, files } = options;
   return {
-    stream: (request, rpc) => stream(upstream, policy, request, rpc),
+    stream: (request, rpc) => stream(upstream, policy, files, request, rpc),
 
     async generate(request, rpc) {
       rpc.report.model = checkGenerateRequest(request);
+      await files?.checkReferences(rpc.caller, request);
       const call = upstreamCall(request, toRestBody(GenerateContentRequestSchema, request), rpc);
       const json = await unaryWithPolicy(rpc, policy, (signal) => upstream.generateContent({ ...call, signal }));
       const response = chunkFromJson(json, rpc.report);
@@ -59,6 +63,9 @@ export function createGenerativeCore(options: GenerativeCoreOptions): Generative
 
     async countTokens(request, rpc) {
       rpc.report.model = checkCountTokensRequest(request);
+      await files?.checkReferences(rpc.caller, request);
+      const nested = request.generateContentRequest;
+      if (nested !== undefined) await files?.checkReferences(rpc.caller, nested, "generate_content_request.");
       const call = upstreamCall(request, toRestBody(CountTokensRequestSchema, request), rpc);
       const json = await unaryWithPolicy(rpc, policy, (signal) => upstream.countTokens({ ...call, signal }));
       return fromRest(CountTokensResponseSchema, json);
@@ -69,10 +76,12 @@ export function createGenerativeCore(options: GenerativeCoreOptions): Generative
 async function* stream(
   upstream: Upstream,
   policy: CallPolicy,
+  files: GenerativeCoreOptions["files"],
   request: GenerateContentRequest,
   rpc: CallContext,
 ): AsyncGenerator<GenerateContentResponse> {
   rpc.report.model = checkGenerateRequest(request);
+  await files?.checkReferences(rpc.caller, request);
   const call = upstreamCall(request, toRestBody(GenerateContentRequestSchema, request), rpc);
   const scope = new CallScope(rpc, policy.totalTimeoutMs);
   try {

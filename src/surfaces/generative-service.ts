@@ -9,7 +9,7 @@ import type {
 } from "../../gen/ts/geminiconnect/v1/generative_service_pb.ts";
 import type { GenerativeCore } from "../generative/core.ts";
 import type { CallContext } from "../generative/policy.ts";
-import { callReportKey, newCallReport, tokenCounts, upstreamHeadersKey } from "../observe/rpc-record.ts";
+import { callerKey, callReportKey, newCallReport, tokenCounts, upstreamHeadersKey } from "../observe/rpc-record.ts";
 
 /** What createGenerativeService needs. */
 export interface GenerativeServiceOptions {
@@ -38,7 +38,14 @@ export function createGenerativeService(options: GenerativeServiceOptions): Serv
 function callContext(ctx: HandlerContext, ended?: () => void): CallContext {
   const report = newCallReport();
   ctx.values.set(callReportKey, report);
-  return { signal: ctx.signal, timeoutMs: () => ctx.timeoutMs(), upstreamHeaders: ctx.values.get(upstreamHeadersKey), report, ended };
+  return {
+    signal: ctx.signal,
+    timeoutMs: () => ctx.timeoutMs(),
+    upstreamHeaders: ctx.values.get(upstreamHeadersKey),
+    caller: ctx.values.get(callerKey)?.name,
+    report,
+    ended,
+  };
 }
 
 /** The final usage also in trailers, for a caller that reads only those (documented in the README). */

@@ -25,7 +25,7 @@ let core: FilesCore;
 
 async function setUp(options: { fileProcessingMs?: number; spoolBytes?: number; maxFileBytes?: number } = {}) {
   emu = await startEmulator({ apiKey: "k", fileProcessingMs: options.fileProcessingMs ?? 0 });
-  spool = await createSpool({ dir: base, maxBytes: options.spoolBytes ?? 1 << 30 });
+  spool = createSpool({ dir: base, maxBytes: options.spoolBytes ?? 1 << 30 });
   core = createFilesCore({
     upstream: createGenaiFiles({ apiKey: "k", baseUrl: emu.url }),
     spool,

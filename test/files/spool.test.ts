@@ -20,7 +20,7 @@ async function spoolDirs(): Promise<string[]> {
 
 describe("spool", () => {
   it("writes the bytes to a private file and deletes it on release, once however often it is released", async () => {
-    const spool = await createSpool({ dir: base, maxBytes: 1000 });
+    const spool = createSpool({ dir: base, maxBytes: 1000 });
     const file = await spool.create(11);
     await file.write(new TextEncoder().encode("hello "));
     await file.write(new TextEncoder().encode("world"));
@@ -37,7 +37,7 @@ describe("spool", () => {
   });
 
   it("refuses a file that does not fit beside the others with ResourceExhausted, and takes it once room is freed", async () => {
-    const spool = await createSpool({ dir: base, maxBytes: 100 });
+    const spool = createSpool({ dir: base, maxBytes: 100 });
     const first = await spool.create(60);
     const refused = await spool.create(50).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(ConnectError);
@@ -53,7 +53,7 @@ describe("spool", () => {
   });
 
   it("deletes every file and its directory on close, even files still being written, and refuses new ones after", async () => {
-    const spool = await createSpool({ dir: base, maxBytes: 1000 });
+    const spool = createSpool({ dir: base, maxBytes: 1000 });
     const writing = await spool.create(100);
     await writing.write(new Uint8Array(10));
     const done = await spool.create(5);
