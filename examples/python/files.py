@@ -35,12 +35,10 @@ def summarize(channel: grpc.Channel, path: str, prompt: str) -> int:
     gemini = generative_service_pb2_grpc.GenerativeServiceStub(channel)
     mime_type = mimetypes.guess_type(path)[0] or "application/pdf"
     file = files.UploadFile(upload_messages(path, mime_type), timeout=600, metadata=metadata)
-    print(f"uploaded {file.name} ({file.size_bytes} bytes)", file=sys.stderr)
     try:
         # Gemini may need a while to process a file (video especially) before a prompt can use it.
         for update in files.WatchFile(files_pb2.GetFileRequest(name=file.name), timeout=600, metadata=metadata):
             file = update
-            print(f"{file.name}: {files_pb2.File.State.Name(file.state)}", file=sys.stderr)
         if file.state != files_pb2.File.ACTIVE:
             print(f"error: Gemini could not process the file: {file.error.message}", file=sys.stderr)
             return 1

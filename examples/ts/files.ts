@@ -10,7 +10,7 @@ import { basename, extname } from "node:path";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { FileService, File_State, File_StateSchema } from "../../gen/ts/geminiconnect/v1/files_pb.ts";
+import { FileService, File_State } from "../../gen/ts/geminiconnect/v1/files_pb.ts";
 import type { File, UploadFileRequestSchema } from "../../gen/ts/geminiconnect/v1/files_pb.ts";
 import { GenerativeService } from "../../gen/ts/geminiconnect/v1/generative_service_pb.ts";
 
@@ -40,13 +40,9 @@ async function* upload(size: number): AsyncGenerator<MessageInitShape<typeof Upl
 }
 
 let file: File = await files.uploadFile(upload((await stat(path)).size), { timeoutMs: 600_000, headers });
-process.stderr.write(`uploaded ${file.name} (${file.sizeBytes} bytes)\n`);
 try {
   // Gemini may need a while to process a file (video especially) before a prompt can use it.
-  for await (const update of files.watchFile({ name: file.name }, { timeoutMs: 600_000, headers })) {
-    file = update;
-    process.stderr.write(`${file.name}: ${File_StateSchema.value[file.state]?.name ?? file.state}\n`);
-  }
+  for await (const update of files.watchFile({ name: file.name }, { timeoutMs: 600_000, headers })) file = update;
   if (file.state !== File_State.ACTIVE) throw new Error(`Gemini could not process the file: ${file.error?.message ?? "no reason given"}`);
 
   const stream = gemini.streamGenerateContent(

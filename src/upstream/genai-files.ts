@@ -6,6 +6,7 @@
 // upload's signal. The last chunk (`upload, finalize`) is let through even when the signal has
 // fired: a finalize cut in flight could leave a file at Gemini whose name never reaches us. Once it
 // lands, the file is deleted, so a cancelled upload leaves nothing behind.
+import { openAsBlob } from "node:fs";
 import { GoogleGenAI } from "@google/genai";
 import type { File as GenaiFile } from "@google/genai";
 import type { UpstreamFiles } from "./files.ts";
@@ -47,7 +48,10 @@ export function createGenaiFiles(options: GenaiFilesOptions): UpstreamFiles {
       let file: GenaiFile;
       try {
         file = await uploader.files.upload({
-          file: upload.path,
+          // A Blob backed by the file, not the path: the SDK reads a path 8 MiB at a time into fresh
+          // buffers (and copies each into a Blob), where slices of a file-backed Blob stream from disk.
+          // It also keeps the spool file's name out of the request (X-Goog-Upload-File-Name).
+          file: await openAsBlob(upload.path, { type: upload.mimeType }),
           config: { mimeType: upload.mimeType, ...(upload.displayName === undefined ? {} : { displayName: upload.displayName }) },
         });
       } catch (error) {

@@ -68,7 +68,6 @@ func summarize(ctx context.Context, conn *grpc.ClientConn, path, mimeType, promp
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "uploaded %s (%d bytes)\n", file.GetName(), file.GetSizeBytes())
 	// Gemini would delete it after 48 hours anyway; a tidy client does not leave it that long.
 	defer files.DeleteFile(ctx, &geminiconnectv1.DeleteFileRequest{Name: file.GetName()})
 
@@ -158,7 +157,6 @@ func waitUntilReady(ctx context.Context, files geminiconnectv1.FileServiceClient
 			return nil, err
 		}
 		file = update
-		fmt.Fprintf(os.Stderr, "%s: %s\n", file.GetName(), file.GetState())
 	}
 	if file.GetState() != geminiconnectv1.File_ACTIVE {
 		return nil, fmt.Errorf("Gemini could not process the file: %s", file.GetError().GetMessage())
