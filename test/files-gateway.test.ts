@@ -15,7 +15,7 @@ import { GenerateContentRequestSchema } from "../gen/ts/geminiconnect/v1/generat
 import type { GenerateContentRequest } from "../gen/ts/geminiconnect/v1/generative_service_pb.ts";
 import { noLimits } from "../src/config/callers-file.ts";
 import { testCaller } from "./support/callers.ts";
-import { eventually, readStream, startHarness } from "./support/harness.ts";
+import { eventually, protocols, readStream, startHarness } from "./support/harness.ts";
 import type { FilesClient, Harness } from "./support/harness.ts";
 
 type UploadMessage = MessageInitShape<typeof UploadFileRequestSchema>;
@@ -195,8 +195,8 @@ describe("FileService", () => {
     await files.deleteFile({ name: file.name }, alice.options()).catch(() => {});
   });
 
-  it("takes uploads over Connect and gRPC-Web on HTTP/2", async () => {
-    for (const protocol of ["connect-h2", "grpc-web-h2"] as const) {
+  it("takes uploads over Connect and gRPC-Web too, on HTTP/2 and from Node's HTTP/1.1 transports", async () => {
+    for (const protocol of protocols) {
       const file = await harness.files(protocol).uploadFile(upload(5000), alice.options());
       expect(file.sizeBytes).toBe(5000n);
       await harness.files(protocol).deleteFile({ name: file.name }, alice.options());
