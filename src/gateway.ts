@@ -14,7 +14,8 @@ import { createLimitsInterceptor } from "./access/limits.ts";
 import { noLimits } from "./config/callers-file.ts";
 import type { Caller } from "./config/callers-file.ts";
 import { ConfigError } from "./config/env.ts";
-import type { CallPolicy, FilesSettings, LimitSettings } from "./config/settings.ts";
+import { defaultConnectionLimits } from "./config/settings.ts";
+import type { CallPolicy, ConnectionLimits, FilesSettings, LimitSettings } from "./config/settings.ts";
 import { createFilesCore } from "./files/core.ts";
 import type { FilesCore } from "./files/core.ts";
 import { createMemoryOwnership } from "./files/ownership.ts";
@@ -26,6 +27,7 @@ import { createHealthStatus, createProbeHandler, registerHealth } from "./grpc/h
 import type { HealthStatus } from "./grpc/health.ts";
 import { registerReflection } from "./grpc/reflection.ts";
 import { createCleartextListener } from "./listener.ts";
+import { createConnectionLog } from "./observe/connection-log.ts";
 import type { Logger } from "./observe/logger.ts";
 import { createMetrics, createMetricsEndpoint } from "./observe/metrics.ts";
 import type { Metrics } from "./observe/metrics.ts";
@@ -49,6 +51,8 @@ export interface GatewayOptions {
   readonly callers?: readonly Caller[] | undefined;
   /** Global limits, the rate window and Redis; undefined: no global limits, in-process counters. */
   readonly limits?: LimitSettings | undefined;
+  /** Connection deadlines and caps; undefined: the defaults. */
+  readonly connections?: ConnectionLimits | undefined;
   /** Set to serve FileService (Gemini's Files API; Vertex AI has none). File owners live in the limits' Redis. */
   readonly files?: GatewayFiles | undefined;
 }
@@ -124,7 +128,15 @@ export function createGateway(options: GatewayOptions): Gateway {
     maxTimeoutMs: 2 ** 31 - 1,
     shutdownSignal: shutdown.signal,
   });
-  const listener = createCleartextListener(handler);
+  const connectionLog = createConnectionLog({ logger });
+  const listener = createCleartextListener({
+    handler,
+    limits: options.connections ?? defaultConnectionLimits,
+    onCut: (cut) => {
+      metrics.connectionCut(cut);
+      connectionLog(cut);
+    },
+  });
 
   return {
     health,

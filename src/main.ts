@@ -1,4 +1,4 @@
-// Process entry: config -> upstream -> server -> listen -> signals. Nothing else.
+// Process entry: config -> upstream -> gateway -> listen -> signals. Nothing else.
 
 import { ConfigError } from "./config/env.ts";
 import { describeConfig, loadConfig } from "./config/settings.ts";
@@ -20,6 +20,10 @@ try {
 }
 
 const logger = createLogger({ level: config.logLevel });
+// Node prints its warnings (TimeoutOverflowWarning, deprecations) as plain text on stderr; here
+// they become log lines like everything else.
+process.removeAllListeners("warning");
+process.on("warning", (warning) => logger.warn({ warning: warning.name, detail: warning.message }, "node warning"));
 const emulator =
   config.backend === "emulator"
     ? await startEmulator({ host: "127.0.0.1", port: 0, chunkDelayMs: config.emulatorChunkDelayMs })
@@ -47,6 +51,7 @@ const gateway = createGateway({
   tracer: tracing?.tracer,
   callers: config.callers,
   limits: config.limits,
+  connections: config.connections,
   files,
 });
 if (config.callers === undefined) {
@@ -55,14 +60,15 @@ if (config.callers === undefined) {
     "NO CALLER AUTHENTICATION: every caller is let in and only global limits apply. Set CALLERS_FILE to name your callers.",
   );
 }
-let address;
-try {
-  address = await gateway.start(config.port, config.host);
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  process.stderr.write(`gemini-connect: bad setting: ${error.message}\n`);
+const address = await gateway.start(config.port, config.host).catch((error: NodeJS.ErrnoException) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`gemini-connect: bad setting: ${error.message}\n`);
+    process.exit(2);
+  }
+  if (error.code !== "EADDRINUSE") throw error;
+  process.stderr.write(`gemini-connect: ${config.host}:${config.port} is already in use: stop what listens there, or set PORT to another port\n`);
   process.exit(2);
-}
+});
 logger.info({ address: `${address.address}:${address.port}`, settings: describeConfig(config) }, "gemini-connect listening");
 
 let stopping = false;

@@ -48,6 +48,32 @@ export interface FilesSettings {
   readonly spoolMaxBytes: number;
 }
 
+/** Deadlines for each stage of a client connection, and caps on how many may be open. */
+export interface ConnectionLimits {
+  /** Until the protocol can be told (the HTTP/2 preface, or any other first bytes). */
+  readonly firstBytesTimeoutMs: number;
+  /** HTTP/1.1: until a request's headers are complete. */
+  readonly headersTimeoutMs: number;
+  /** HTTP/1.1: until a whole request (headers and body) is received. */
+  readonly requestTimeoutMs: number;
+  /** HTTP/2 with no open stream, HTTP/1.1 between requests: then GOAWAY, or close. */
+  readonly idleTimeoutMs: number;
+  /** Open connections in all; one more is closed at once. */
+  readonly maxConnections: number;
+  /** Open connections from one peer address. */
+  readonly maxConnectionsPerPeer: number;
+}
+
+/** Far from anything a working client meets; what `CONNECTION_*` settings override. */
+export const defaultConnectionLimits: ConnectionLimits = {
+  firstBytesTimeoutMs: 10_000,
+  headersTimeoutMs: 15_000,
+  requestTimeoutMs: 120_000,
+  idleTimeoutMs: 120_000,
+  maxConnections: 4_096,
+  maxConnectionsPerPeer: 512,
+};
+
 /** Which upstream the gateway calls. */
 export type Backend = "gemini" | "vertex" | "emulator";
 
@@ -71,6 +97,8 @@ export interface Config {
   readonly maxRequestBytes: number;
   /** On SIGTERM, how long in-flight RPCs may run before they end with Unavailable. */
   readonly shutdownGraceMs: number;
+  /** Deadlines and caps of client connections. */
+  readonly connections: ConnectionLimits;
   /** Set when OTEL_EXPORTER_OTLP_ENDPOINT is: traces on, under this service name. */
   readonly tracingServiceName: string | undefined;
   /** Pause between chunks of the in-process emulator, so a demo stream is visibly a stream. */
@@ -158,6 +186,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     maxRequestBytes: integer(env, "MAX_REQUEST_BYTES", 1024, 2 ** 31 - 1) ?? 20 * 1024 * 1024,
     shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 0, day) ?? 10_000,
+    connections: connectionLimits(env),
     tracingServiceName:
       httpUrl(env, "OTEL_EXPORTER_OTLP_ENDPOINT") === undefined ? undefined : (text(env, "OTEL_SERVICE_NAME") ?? "gemini-connect"),
     emulatorChunkDelayMs: integer(env, "EMULATOR_CHUNK_DELAY_MS", 0, 60_000) ?? 0,
@@ -181,7 +210,8 @@ export function describeConfig(config: Config): Record<string, unknown> {
   const { apiKey, callers, limits, ...rest } = config;
   return {
     ...rest,
-    apiKey: apiKey === undefined ? "(unset)" : "(set)",
+    // Not `apiKey`: the logger redacts that name, and the line is to say whether it is set.
+    geminiApiKey: apiKey === undefined ? "(unset)" : "(set)",
     callers: callers === undefined ? "(open)" : callers.map((caller) => caller.name),
     limits: { ...limits, redis: limits.redis === undefined ? "(unset)" : { url: "(set)", timeoutMs: limits.redis.timeoutMs } },
   };
@@ -199,6 +229,18 @@ function filesSettings(env: Env): FilesSettings {
   const spoolDir = text(env, "FILES_SPOOL_DIR") ?? join(tmpdir(), "gemini-connect-spool");
   if (!isAbsolute(spoolDir)) throw new ConfigError(`FILES_SPOOL_DIR must be an absolute path, got "${spoolDir}"`);
   return { maxFileBytes, spoolDir, spoolMaxBytes };
+}
+
+function connectionLimits(env: Env): ConnectionLimits {
+  const defaults = defaultConnectionLimits;
+  return {
+    firstBytesTimeoutMs: integer(env, "CONNECTION_FIRST_BYTES_TIMEOUT_MS", 1, day) ?? defaults.firstBytesTimeoutMs,
+    headersTimeoutMs: integer(env, "CONNECTION_HEADERS_TIMEOUT_MS", 1, day) ?? defaults.headersTimeoutMs,
+    requestTimeoutMs: integer(env, "CONNECTION_REQUEST_TIMEOUT_MS", 1, day) ?? defaults.requestTimeoutMs,
+    idleTimeoutMs: integer(env, "CONNECTION_IDLE_TIMEOUT_MS", 1, day) ?? defaults.idleTimeoutMs,
+    maxConnections: integer(env, "CONNECTION_LIMIT", 1, 1_000_000) ?? defaults.maxConnections,
+    maxConnectionsPerPeer: integer(env, "CONNECTION_LIMIT_PER_PEER", 1, 1_000_000) ?? defaults.maxConnectionsPerPeer,
+  };
 }
 
 /** A limit from the environment: unset or 0 means none. */

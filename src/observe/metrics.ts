@@ -7,6 +7,7 @@
 import { Code } from "@connectrpc/connect";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
+import type { ConnectionCut } from "../listener.ts";
 import type { RpcEnd, RpcObserver, RpcStart } from "./observe.ts";
 import { tokenCounts } from "./rpc-record.ts";
 
@@ -15,6 +16,8 @@ type Fallback = NonNullable<ConnectNodeAdapterOptions["fallback"]>;
 /** The metrics: an RPC observer with the registry it fills. */
 export interface Metrics extends RpcObserver {
   readonly registry: Registry;
+  /** Counts a connection the listener cut: refused at a cap, or timed out at a stage. */
+  connectionCut(cut: ConnectionCut): void;
 }
 
 const rpcLabels = ["grpc_type", "grpc_service", "grpc_method"] as const;
@@ -110,6 +113,19 @@ export function createMetrics(): Metrics {
     registers: [registry],
   });
 
+  const refusedConnections = new Counter({
+    name: "gemini_connections_refused_total",
+    help: "Connections closed at once because too many were open, in all (total) or from one address (per_peer).",
+    labelNames: ["reason"],
+    registers: [registry],
+  });
+  const timedOutConnections = new Counter({
+    name: "gemini_connection_timeouts_total",
+    help: "Connections closed because a stage took too long: first_bytes, headers (HTTP/1.1) or idle.",
+    labelNames: ["stage"],
+    registers: [registry],
+  });
+
   const models = new Set<string>();
   const modelLabel = (end: RpcEnd): string => {
     const model = end.call.model;
@@ -124,6 +140,10 @@ export function createMetrics(): Metrics {
 
   return {
     registry,
+    connectionCut(cut) {
+      if (cut.kind === "refused") refusedConnections.inc({ reason: cut.reason });
+      else timedOutConnections.inc({ stage: cut.stage });
+    },
     started(rpc) {
       started.inc(labelsOf(rpc));
       received.inc(labelsOf(rpc));

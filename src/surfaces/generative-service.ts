@@ -48,7 +48,7 @@ function callContext(ctx: HandlerContext, ended?: () => void): CallContext {
   };
 }
 
-/** The final usage also in trailers, for a caller that reads only those (documented in the README). */
+/** The final usage also in trailers, for a caller that reads only those (docs/operating.md, "Usage in trailers"). */
 function setUsageTrailers(trailer: Headers, usage: GenerateContentResponse_UsageMetadata | undefined): void {
   if (usage === undefined) return;
   const tokens = tokenCounts(usage);

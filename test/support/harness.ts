@@ -16,7 +16,7 @@ import { createLogger } from "../../src/observe/logger.ts";
 import { createGateway } from "../../src/gateway.ts";
 import type { Caller } from "../../src/config/callers-file.ts";
 import type { Gateway } from "../../src/gateway.ts";
-import type { CallPolicy, FilesSettings, LimitSettings } from "../../src/config/settings.ts";
+import type { CallPolicy, ConnectionLimits, FilesSettings, LimitSettings } from "../../src/config/settings.ts";
 import type { Tracer } from "@opentelemetry/api";
 import { createGenaiFiles } from "../../src/upstream/genai-files.ts";
 import { createGenaiUpstream } from "../../src/upstream/genai.ts";
@@ -56,6 +56,8 @@ export interface HarnessOptions {
   /** Callers file contents (undefined: open) and limits, as CALLERS_FILE and LIMITS_* would give. */
   readonly callers?: readonly Caller[];
   readonly limits?: LimitSettings;
+  /** Connection deadlines and caps, as CONNECTION_* would give; undefined: the defaults. */
+  readonly connections?: ConnectionLimits;
   /** FileService's settings; the spool goes under the OS temporary directory unless said otherwise. */
   readonly files?: Partial<FilesSettings>;
 }
@@ -82,6 +84,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     tracer: options.tracer,
     callers: options.callers,
     limits: options.limits,
+    connections: options.connections,
     files: {
       upstream: createGenaiFiles({ apiKey: upstreamKey, baseUrl: emulator.url }),
       settings: { maxFileBytes: 2 * gib, spoolDir: join(tmpdir(), "gemini-connect-test-spool"), spoolMaxBytes: 4 * gib, ...options.files },
