@@ -112,7 +112,7 @@ export function createFilesCore(options: FilesCoreOptions): FilesCore {
   }
 
   /** Gemini's view of a file already known to be `owner`'s; a file Gemini no longer has is NotFound. */
-  async function fetch(name: string, signal: AbortSignal): Promise<File> {
+  async function current(name: string, signal: AbortSignal): Promise<File> {
     try {
       return fileFromRest(await upstream.get({ name, signal }));
     } catch (error) {
@@ -133,20 +133,16 @@ export function createFilesCore(options: FilesCoreOptions): FilesCore {
 
     async get(owner, name, signal) {
       await owned(ownerKey(owner), name);
-      return fetch(name, signal);
+      return current(name, signal);
     },
 
     async list(owner, pageSize, pageToken, signal) {
       if (pageSize < 0) throw new ConnectError("page_size must not be negative", Code.InvalidArgument);
       const size = Math.min(pageSize || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
-      let page;
-      try {
-        page = await ownership.list(ownerKey(owner), size, pageToken);
-      } catch (error) {
-        if (error instanceof PageTokenError) throw new ConnectError(error.message, Code.InvalidArgument);
-        throw error;
-      }
-      const files = await Promise.all(page.names.map((name) => fetch(name, signal).catch(skipGone)));
+      const page = await ownership.list(ownerKey(owner), size, pageToken).catch((error: unknown) => {
+        throw error instanceof PageTokenError ? new ConnectError(error.message, Code.InvalidArgument) : error;
+      });
+      const files = await Promise.all(page.names.map((name) => current(name, signal).catch(skipGone)));
       return create(ListFilesResponseSchema, {
         files: files.filter((file): file is File => file !== undefined),
         nextPageToken: page.nextToken,
@@ -165,7 +161,7 @@ export function createFilesCore(options: FilesCoreOptions): FilesCore {
 
     async *watch(owner, name, signal) {
       await owned(ownerKey(owner), name);
-      let file = await fetch(name, signal);
+      let file = await current(name, signal);
       yield file;
       let pause = options.watchIntervalMs;
       while (file.state !== File_State.ACTIVE && file.state !== File_State.FAILED) {
@@ -175,7 +171,7 @@ export function createFilesCore(options: FilesCoreOptions): FilesCore {
           throw toConnectError(error, signal);
         }
         pause = Math.min(pause * 1.5, options.maxWatchIntervalMs);
-        const next = await fetch(name, signal);
+        const next = await current(name, signal);
         if (next.state !== file.state) yield next;
         file = next;
       }
