@@ -29,7 +29,7 @@ let files: FilesClient;
 
 beforeAll(async () => {
   harness = await startHarness({
-    emulator: { fileProcessingMs: 300 },
+    emulator: { fileProcessingMs: 60_000 },
     callers: [alice.caller, bob.caller, once.caller],
     limits: { global: noLimits, windowSeconds: 60, redis: undefined },
     files: { maxFileBytes: 4 * 1024 * 1024, spoolDir },
@@ -94,12 +94,16 @@ async function sample(name: string, labels: Record<string, string>): Promise<num
 
 describe("FileService", () => {
   it("uploads, watches until ACTIVE, streams a prompt that names the file, deletes it", async () => {
+    const stored = harness.emulator.files.stored;
     const file = await files.uploadFile(upload(1_000_000), alice.options());
     expect(file).toMatchObject({ displayName: "quarterly-report.pdf", mimeType: "application/pdf", sizeBytes: 1_000_000n, state: File_State.PROCESSING });
     expect(file.uri).toBe(`${harness.emulator.url}/v1beta/${file.name}`);
 
     const states: number[] = [];
-    for await (const update of files.watchFile({ name: file.name }, alice.options())) states.push(update.state);
+    for await (const update of files.watchFile({ name: file.name }, alice.options())) {
+      states.push(update.state);
+      if (update.state === File_State.PROCESSING) harness.emulator.files.finishProcessing(file.name);
+    }
     expect(states).toEqual([File_State.PROCESSING, File_State.ACTIVE]);
 
     const asked = harness.emulator.requests.length;
@@ -111,7 +115,7 @@ describe("FileService", () => {
     expect((await files.listFiles({}, alice.options())).files.map((listed) => listed.name)).toContain(file.name);
     await files.deleteFile({ name: file.name }, alice.options());
     expect((await refusal(files.getFile({ name: file.name }, alice.options()))).code).toBe(Code.NotFound);
-    expect(harness.emulator.files.stored).toBe(0);
+    expect(harness.emulator.files.stored).toBe(stored);
     expect(await spoolFiles()).toEqual([]);
   });
 
@@ -145,6 +149,7 @@ describe("FileService", () => {
   });
 
   it("refuses a file over FILES_MAX_BYTES and a wrong size_bytes with InvalidArgument, leaving nothing behind", async () => {
+    const stored = harness.emulator.files.stored;
     const tooBig = await refusal(files.uploadFile(upload(10, 5 * 1024 * 1024), alice.options()));
     expect([tooBig.code, tooBig.rawMessage]).toEqual([
       Code.InvalidArgument,
@@ -154,12 +159,12 @@ describe("FileService", () => {
     expect([short.code, short.rawMessage]).toEqual([Code.InvalidArgument, "metadata.size_bytes is 2000, but the chunks carried 1000 bytes"]);
     const long = await refusal(files.uploadFile(upload(200_000, 100_000), alice.options()));
     expect([long.code, long.rawMessage]).toEqual([Code.InvalidArgument, "metadata.size_bytes is 100000, but the chunks carried more bytes"]);
-    expect(harness.emulator.files.stored).toBe(0);
+    expect(harness.emulator.files.stored).toBe(stored);
     expect(await spoolFiles()).toEqual([]);
   });
 
   it("a cancelled upload leaves no spool file and no file at Gemini", async () => {
-    const received = harness.emulator.files.bytesReceived;
+    const { stored, bytesReceived: received } = harness.emulator.files;
     const cancel = new AbortController();
     const sent = Promise.withResolvers<void>();
     async function* stalls(): AsyncGenerator<UploadMessage> {
@@ -174,7 +179,7 @@ describe("FileService", () => {
     expect((await call).code).toBe(Code.Canceled);
     await eventually(() => harness.logs.some((line) => line["method"] === "geminiconnect.v1.FileService/UploadFile" && line["code"] === "Canceled"));
     expect(await spoolFiles()).toEqual([]);
-    expect(harness.emulator.files).toMatchObject({ stored: 0, bytesReceived: received });
+    expect(harness.emulator.files).toMatchObject({ stored, bytesReceived: received });
   });
 
   it("logs one line per upload with its size and the display name's length, never the name; counts bytes by caller", async () => {
@@ -188,10 +193,11 @@ describe("FileService", () => {
   });
 
   it("counts an upload as a request for the caller's limits", async () => {
+    const stored = harness.emulator.files.stored;
     const file = await files.uploadFile(upload(10), once.options());
     const refused = await refusal(files.uploadFile(upload(10), once.options()));
     expect(refused.code).toBe(Code.ResourceExhausted);
-    expect(harness.emulator.files.stored).toBe(1);
+    expect(harness.emulator.files.stored).toBe(stored + 1);
     await files.deleteFile({ name: file.name }, alice.options()).catch(() => {});
   });
 

@@ -65,6 +65,7 @@ function fileNames(response: ServerReflectionResponse | undefined): string[] {
 }
 
 const serviceNames = [
+  "geminiconnect.v1.FileService",
   "geminiconnect.v1.GenerativeService",
   "grpc.health.v1.Health",
   "grpc.reflection.v1.ServerReflection",

@@ -30,6 +30,8 @@ export interface EmulatorFiles {
   serve(route: FilesRoute, req: IncomingMessage): Promise<FilesAnswer | HttpError | undefined>;
   /** Gemini's answer to a generate request naming a file that does not exist or is not ACTIVE. */
   referenceProblem(body: Record<string, unknown>): HttpError | undefined;
+  /** Ends a file's processing now, ACTIVE, whatever the processing delay. */
+  finishProcessing(name: string): void;
   /** Ends a file's processing as FAILED (Gemini's verdict on, say, a corrupt video). */
   failProcessing(name: string): void;
   /** Files stored now (finalized, not deleted). */
@@ -48,7 +50,7 @@ interface StoredFile {
   readonly sizeBytes: number;
   readonly sha256Hex: string;
   readonly createdAt: number;
-  readonly activeAt: number;
+  activeAt: number;
   failedAt: number | undefined;
 }
 
@@ -207,6 +209,12 @@ export function createEmulatorFiles(options: EmulatorFilesOptions): EmulatorFile
     };
   }
 
+  function processing(name: string): StoredFile {
+    const file = lookup(name.replace(/^files\//, ""));
+    if (file === undefined) throw new Error(`emulator: no file ${name}`);
+    return file;
+  }
+
   return {
     async serve(route, req) {
       switch (route.kind) {
@@ -239,10 +247,12 @@ export function createEmulatorFiles(options: EmulatorFilesOptions): EmulatorFile
       }
       return undefined;
     },
+    finishProcessing(name) {
+      const file = processing(name);
+      file.activeAt = Math.min(file.activeAt, Date.now());
+    },
     failProcessing(name) {
-      const file = lookup(name.replace(/^files\//, ""));
-      if (file === undefined) throw new Error(`emulator: no file ${name}`);
-      file.failedAt = Date.now();
+      processing(name).failedAt = Date.now();
     },
     get stored() {
       return files.size;

@@ -74,8 +74,8 @@ export interface Emulator {
   readonly openRequests: number;
   /** Chunk events written to streams so far (scripted and echo chunks; not error or malformed events). */
   readonly chunksSent: number;
-  /** The Files API's counters, and a way to make a file's processing fail. */
-  readonly files: Pick<EmulatorFiles, "stored" | "bytesReceived" | "openUploads" | "failProcessing">;
+  /** The Files API's counters, and ways to end a file's processing now. */
+  readonly files: Pick<EmulatorFiles, "stored" | "bytesReceived" | "openUploads" | "finishProcessing" | "failProcessing">;
   enqueue(script: EmulatorScript): void;
   /** Stops listening and destroys every open connection, including stalled streams. */
   close(): Promise<void>;

@@ -224,12 +224,14 @@ describe("ownership", () => {
 
 describe("watch", () => {
   it("sends the file PROCESSING, then once ACTIVE, and ends", async () => {
-    await setUp({ fileProcessingMs: 150 });
+    await setUp({ fileProcessingMs: 60_000 });
     const file = await core.upload("alice", messages(10), never);
     expect(file.state).toBe(File_State.PROCESSING);
-    const seen: File[] = [];
-    for await (const update of core.watch("alice", file.name, never)) seen.push(update);
-    expect(seen.map((update) => update.state)).toEqual([File_State.PROCESSING, File_State.ACTIVE]);
+    const watch = core.watch("alice", file.name, never);
+    expect((await watch.next()).value?.state).toBe(File_State.PROCESSING);
+    emu.files.finishProcessing(file.name);
+    expect((await watch.next()).value?.state).toBe(File_State.ACTIVE);
+    expect((await watch.next()).done).toBe(true);
   });
 
   it("ends with the file FAILED when processing fails", async () => {
