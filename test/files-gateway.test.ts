@@ -14,9 +14,11 @@ import type { File, UploadFileRequestSchema } from "../gen/ts/geminiconnect/v1/f
 import { GenerateContentRequestSchema } from "../gen/ts/geminiconnect/v1/generative_service_pb.ts";
 import type { GenerateContentRequest } from "../gen/ts/geminiconnect/v1/generative_service_pb.ts";
 import { noLimits } from "../src/config/callers-file.ts";
+import { Redis } from "ioredis";
 import { testCaller } from "./support/callers.ts";
 import { eventually, protocols, readStream, startHarness } from "./support/harness.ts";
 import type { FilesClient, Harness } from "./support/harness.ts";
+import { startRedis } from "./support/redis.ts";
 
 type UploadMessage = MessageInitShape<typeof UploadFileRequestSchema>;
 
@@ -206,6 +208,25 @@ describe("FileService", () => {
       const file = await harness.files(protocol).uploadFile(upload(5000), alice.options());
       expect(file.sizeBytes).toBe(5000n);
       await harness.files(protocol).deleteFile({ name: file.name }, alice.options());
+    }
+  });
+});
+
+describe("FileService with REDIS_URL", () => {
+  it("keeps who owns which file in Redis, shared by the replicas, and still refuses other callers", async () => {
+    const redis = await startRedis();
+    const redisLimits = { global: noLimits, windowSeconds: 60, redis: { url: redis.url, timeoutMs: 2000 } };
+    const first = await startHarness({ callers: [alice.caller, bob.caller], limits: redisLimits, files: { spoolDir } });
+    try {
+      const file = await first.files("grpc").uploadFile(upload(1000), alice.options());
+      const client = new Redis(redis.url);
+      expect(await client.get(`gemini-connect:file:${file.name}`)).toBe("alice");
+      client.disconnect();
+      expect((await refusal(first.files("grpc").getFile({ name: file.name }, bob.options()))).code).toBe(Code.NotFound);
+      await first.files("grpc").deleteFile({ name: file.name }, alice.options());
+    } finally {
+      await first.close();
+      await redis.close();
     }
   });
 });
