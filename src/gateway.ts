@@ -6,13 +6,21 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Tracer } from "@opentelemetry/api";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import { FileService } from "../gen/ts/geminiconnect/v1/files_pb.ts";
 import { createAuthInterceptor } from "./access/auth.ts";
 import { createLimitStore } from "./access/limit-store.ts";
 import { createLimitsInterceptor } from "./access/limits.ts";
 import { noLimits } from "./config/callers-file.ts";
 import type { Caller } from "./config/callers-file.ts";
+import { ConfigError } from "./config/env.ts";
 import { defaultConnectionLimits } from "./config/settings.ts";
-import type { CallPolicy, ConnectionLimits, LimitSettings } from "./config/settings.ts";
+import type { CallPolicy, ConnectionLimits, FilesSettings, LimitSettings } from "./config/settings.ts";
+import { createFilesCore } from "./files/core.ts";
+import type { FilesCore } from "./files/core.ts";
+import { createMemoryOwnership } from "./files/ownership.ts";
+import { createRedisOwnership } from "./files/ownership-redis.ts";
+import { createSpool } from "./files/spool.ts";
+import { GEMINI_FILES_HOST } from "./files/uri.ts";
 import { createGenerativeCore } from "./generative/core.ts";
 import { createHealthStatus, createProbeHandler, registerHealth } from "./grpc/health.ts";
 import type { HealthStatus } from "./grpc/health.ts";
@@ -28,6 +36,8 @@ import { createTracingObserver } from "./observe/tracing.ts";
 import { createFallback } from "./surfaces/fallback.ts";
 import { createGenerativeService } from "./surfaces/generative-service.ts";
 import { generativeServices, registerGenerativeServices } from "./surfaces/google-service.ts";
+import { createFileService } from "./surfaces/file-service.ts";
+import type { UpstreamFiles } from "./upstream/files.ts";
 import type { Upstream } from "./upstream/upstream.ts";
 import { createSingleRouter } from "./routing/router.ts";
 import type { Router } from "./routing/router.ts";
@@ -49,6 +59,16 @@ export interface GatewayOptions {
   readonly limits?: LimitSettings | undefined;
   /** Connection deadlines and caps; undefined: the defaults. */
   readonly connections?: ConnectionLimits | undefined;
+  /** Set to serve FileService (Gemini's Files API; Vertex AI has none). File owners live in the limits' Redis. */
+  readonly files?: GatewayFiles | undefined;
+}
+
+/** What FileService needs: Gemini's Files API, the upload settings, and the upstream's base URL. */
+export interface GatewayFiles {
+  readonly upstream: UpstreamFiles;
+  readonly settings: FilesSettings;
+  /** GEMINI_BASE_URL, whose host serves file URIs as Google's does; undefined for Google's own. */
+  readonly baseUrl: string | undefined;
 }
 
 /** A built gateway: start it, stop it, read its health and metrics. */
@@ -78,8 +98,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   const metricsEndpoint = createMetricsEndpoint({ registry: metrics.registry });
   const limits = options.limits ?? { global: noLimits, windowSeconds: 60, redis: undefined };
   const limitStore = createLimitStore({ redis: limits.redis, logger });
-  const core = createGenerativeCore({ router: routerOf(options), policy: options.callPolicy });
-  const guarded = generativeServices;
+  const files = options.files === undefined ? undefined : filesCore(options.files, limits);
+  const core = createGenerativeCore({ router: routerOf(options), policy: options.callPolicy, files });
+  const guarded = files === undefined ? generativeServices : [...generativeServices, FileService];
   const observers = [
     createRpcLogObserver({ logger }),
     metrics,
@@ -91,6 +112,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const handler = connectNodeAdapter({
     routes: (router) => {
       registerGenerativeServices(router, createGenerativeService({ core }));
+      if (files !== undefined) router.service(FileService, createFileService({ files }));
       // Last: health reports on the services above, reflection describes them all and itself.
       registerHealth(router, health);
       registerReflection(router);
@@ -134,6 +156,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     metrics,
     async start(port, host) {
       await limitStore.ready();
+      await files?.ready().catch((error: unknown) => {
+        throw new ConfigError(`FILES_SPOOL_DIR ${options.files?.settings.spoolDir}: ${error instanceof Error ? error.message : String(error)}`);
+      });
       return listener.listen(port, host);
     },
     async stop(graceMs) {
@@ -147,6 +172,8 @@ export function createGateway(options: GatewayOptions): Gateway {
         listener.destroy();
         await listener.closed;
       } finally {
+        // After the listener: uploads still running were ended with it, and their spool files go here.
+        await files?.close();
         await limitStore.close();
       }
     },
@@ -157,4 +184,19 @@ function routerOf(options: GatewayOptions): Router {
   if (options.router !== undefined) return options.router;
   if (options.upstream === undefined) throw new Error("createGateway needs an upstream or a router");
   return createSingleRouter(options.upstream);
+}
+
+/** The files core: uploads spooled under FILES_SPOOL_DIR, owners in Redis when the limits have one. */
+function filesCore(files: GatewayFiles, limits: LimitSettings): FilesCore {
+  const { settings } = files;
+  const hosts = [GEMINI_FILES_HOST, ...(files.baseUrl === undefined ? [] : [new URL(files.baseUrl).host])];
+  return createFilesCore({
+    upstream: files.upstream,
+    spool: createSpool({ dir: settings.spoolDir, maxBytes: settings.spoolMaxBytes }),
+    ownership: limits.redis === undefined ? createMemoryOwnership() : createRedisOwnership(limits.redis),
+    maxFileBytes: settings.maxFileBytes,
+    fileHosts: new Set(hosts.map((host) => host.toLowerCase())),
+    watchIntervalMs: 1_000,
+    maxWatchIntervalMs: 10_000,
+  });
 }

@@ -7,6 +7,7 @@ import { startEmulator } from "./emulator/server.ts";
 import { createLogger } from "./observe/logger.ts";
 import { startTracing } from "./observe/tracing.ts";
 import { createGateway } from "./gateway.ts";
+import { createGenaiFiles } from "./upstream/genai-files.ts";
 import { createGenaiUpstream } from "./upstream/genai.ts";
 import { createUpstreamClients } from "./routing/clients.ts";
 import { createPoolRouter } from "./routing/router.ts";
@@ -36,10 +37,8 @@ if (emulator !== undefined) {
   );
 }
 
-const upstream =
-  config.routing === undefined
-    ? createGenaiUpstream(emulator === undefined ? config : { backend: "gemini", apiKey: "emulator-key", baseUrl: emulator.url })
-    : undefined;
+const upstreamOptions = emulator === undefined ? config : { backend: "gemini" as const, apiKey: "emulator-key", baseUrl: emulator.url };
+const upstream = config.routing === undefined ? createGenaiUpstream(upstreamOptions) : undefined;
 const router =
   config.routing === undefined
     ? undefined
@@ -49,6 +48,12 @@ const router =
         logger,
         onMarked: (name, state) => gateway.metrics.upstreamMarked(name, state),
       });
+// A file lives in one Gemini project: FileService is served with one Gemini Developer API
+// upstream (or the emulator), not over a routing file's pools, and Vertex AI has no Files API.
+const files =
+  config.routing !== undefined || upstreamOptions.backend === "vertex"
+    ? undefined
+    : { upstream: createGenaiFiles(upstreamOptions), settings: config.files, baseUrl: upstreamOptions.baseUrl };
 const tracing = config.tracingServiceName === undefined ? undefined : startTracing({ serviceName: config.tracingServiceName });
 const gateway = createGateway({
   upstream,
@@ -60,6 +65,7 @@ const gateway = createGateway({
   callers: config.callers,
   limits: config.limits,
   connections: config.connections,
+  files,
 });
 if (config.callers === undefined) {
   logger.warn(
@@ -68,6 +74,10 @@ if (config.callers === undefined) {
   );
 }
 const address = await gateway.start(config.port, config.host).catch((error: NodeJS.ErrnoException) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`gemini-connect: bad setting: ${error.message}\n`);
+    process.exit(2);
+  }
   if (error.code !== "EADDRINUSE") throw error;
   process.stderr.write(`gemini-connect: ${config.host}:${config.port} is already in use: stop what listens there, or set PORT to another port\n`);
   process.exit(2);

@@ -94,7 +94,7 @@ describe("an RPC to a path nobody serves", () => {
     [
       "an unknown service",
       "/acme.v1.Nothing/Call",
-      "service \"acme.v1.Nothing\" is not served; this gateway serves geminiconnect.v1.GenerativeService, google.ai.generativelanguage.v1beta.GenerativeService, grpc.health.v1.Health, grpc.reflection.v1.ServerReflection, grpc.reflection.v1alpha.ServerReflection",
+      "service \"acme.v1.Nothing\" is not served; this gateway serves geminiconnect.v1.FileService, geminiconnect.v1.GenerativeService, google.ai.generativelanguage.v1beta.GenerativeService, grpc.health.v1.Health, grpc.reflection.v1.ServerReflection, grpc.reflection.v1alpha.ServerReflection",
     ],
   ])("answers %s with grpc-status 12 in a trailers-only gRPC response", async (_name, path, message) => {
     const headers = await rawGrpc(path, "application/grpc");

@@ -65,6 +65,7 @@ function fileNames(response: ServerReflectionResponse | undefined): string[] {
 }
 
 const serviceNames = [
+  "geminiconnect.v1.FileService",
   "geminiconnect.v1.GenerativeService",
   "google.ai.generativelanguage.v1beta.GenerativeService",
   "grpc.health.v1.Health",

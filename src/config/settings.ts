@@ -2,6 +2,8 @@
 // A bad value throws a ConfigError naming the variable, and main.ts stops the start with it.
 // The shapes of the settings live here too, so config/ needs nothing from the rest of src/.
 
+import { tmpdir } from "node:os";
+import { isAbsolute, join } from "node:path";
 import { CallersFileError, loadCallersFile } from "./callers-file.ts";
 import type { Caller, Limits } from "./callers-file.ts";
 import { RoutingFileError, loadRoutingFile } from "./routing-file.ts";
@@ -37,6 +39,15 @@ export interface LimitSettings {
   readonly windowSeconds: number;
   /** Undefined keeps the counters in this process. */
   readonly redis: { readonly url: string; readonly timeoutMs: number } | undefined;
+}
+
+/** Uploads through FileService: the largest file, and the spool that holds uploads on their way to Gemini. */
+export interface FilesSettings {
+  readonly maxFileBytes: number;
+  /** The spool makes a private directory inside it, and removes it on exit. */
+  readonly spoolDir: string;
+  /** The most bytes all uploads in progress may hold in the spool together. */
+  readonly spoolMaxBytes: number;
 }
 
 /** Deadlines for each stage of a client connection, and caps on how many may be open. */
@@ -98,10 +109,11 @@ export interface Config {
   readonly emulatorReason: string | undefined;
   /** Who may call, from CALLERS_FILE; undefined runs open: everyone is let in, only global limits apply. */
   readonly callers: readonly Caller[] | undefined;
-  /** Global limits, the rate window, and the Redis that shares the counters between replicas. */
+  /** Global limits, the rate window, and the Redis that shares the counters (and file owners) between replicas. */
   readonly limits: LimitSettings;
   /** Upstreams and model aliases from ROUTING_FILE; undefined: one upstream, from GEMINI_API_KEY and GEMINI_BACKEND. */
   readonly routing: RoutingTable | undefined;
+  readonly files: FilesSettings;
 }
 
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -109,6 +121,7 @@ const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"]
 export type LogLevel = (typeof logLevels)[number];
 const backends: readonly Backend[] = ["gemini", "vertex", "emulator"];
 const day = 86_400_000;
+const gib = 1024 ** 3;
 
 /** The settings from `env` (process.env by default); throws a ConfigError naming a bad variable. */
 export function loadConfig(env: Env = process.env): Config {
@@ -194,6 +207,7 @@ export function loadConfig(env: Env = process.env): Config {
       redis: redis === undefined ? undefined : { url: redis, timeoutMs: redisTimeoutMs },
     },
     routing,
+    files: filesSettings(env),
   };
 }
 
@@ -211,6 +225,20 @@ export function describeConfig(config: Config): Record<string, unknown> {
         ? "(unset)"
         : { upstreams: routing.upstreams.map((upstream) => upstream.name), aliases: [...routing.aliases.keys()] },
   };
+}
+
+function filesSettings(env: Env): FilesSettings {
+  // Gemini takes files up to 2 GB; a larger cap would only move the refusal upstream.
+  const maxFileBytes = integer(env, "FILES_MAX_BYTES", 1, 2 * gib) ?? 2 * gib;
+  const spoolMaxBytes = integer(env, "FILES_SPOOL_MAX_BYTES", 1, Number.MAX_SAFE_INTEGER) ?? 4 * gib;
+  if (spoolMaxBytes < maxFileBytes) {
+    throw new ConfigError(
+      `FILES_SPOOL_MAX_BYTES (${spoolMaxBytes}) must be at least FILES_MAX_BYTES (${maxFileBytes}), or the largest file could never be spooled`,
+    );
+  }
+  const spoolDir = text(env, "FILES_SPOOL_DIR") ?? join(tmpdir(), "gemini-connect-spool");
+  if (!isAbsolute(spoolDir)) throw new ConfigError(`FILES_SPOOL_DIR must be an absolute path, got "${spoolDir}"`);
+  return { maxFileBytes, spoolDir, spoolMaxBytes };
 }
 
 function connectionLimits(env: Env): ConnectionLimits {

@@ -1,6 +1,7 @@
 // Public types of the Gemini emulator. Re-exported by server.ts, which is the import path for users.
 import type { IncomingHttpHeaders } from "node:http";
 import type { VertexScope } from "./vertex.ts";
+import type { EmulatorFiles } from "./files.ts";
 
 export interface EmulatorOptions {
   /** Interface to listen on. Default 127.0.0.1. */
@@ -20,6 +21,8 @@ export interface EmulatorOptions {
   readonly chunks?: number;
   /** Characters per chunk in benchmark mode. Default 8. */
   readonly chunkChars?: number;
+  /** How long an uploaded file stays PROCESSING before it turns ACTIVE. Default 0 (ACTIVE at once). */
+  readonly fileProcessingMs?: number;
 }
 
 /** The `error` member of a google.rpc.Status body as Gemini sends it. */
@@ -76,6 +79,8 @@ export interface Emulator {
   readonly openRequests: number;
   /** Chunk events written to streams so far (scripted and echo chunks; not error or malformed events). */
   readonly chunksSent: number;
+  /** The Files API's counters, and ways to end a file's processing now. */
+  readonly files: Pick<EmulatorFiles, "stored" | "bytesReceived" | "openUploads" | "finishProcessing" | "failProcessing">;
   enqueue(script: EmulatorScript): void;
   /** Stops listening and destroys every open connection, including stalled streams. */
   close(): Promise<void>;

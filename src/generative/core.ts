@@ -18,6 +18,7 @@ import type {
   GenerateContentResponse,
 } from "../../gen/ts/geminiconnect/v1/generative_service_pb.ts";
 import type { CallPolicy } from "../config/settings.ts";
+import type { FilesCore } from "../files/core.ts";
 import type { CallReport } from "../observe/rpc-record.ts";
 import type { Router } from "../routing/router.ts";
 import type { JsonObject, UpstreamCall } from "../upstream/upstream.ts";
@@ -39,6 +40,8 @@ export interface GenerativeCoreOptions {
   /** Picks the model and upstream of each attempt. */
   readonly router: Router;
   readonly policy: CallPolicy;
+  /** Set when the gateway serves files: a prompt may name only the caller's own. */
+  readonly files?: Pick<FilesCore, "checkReferences"> | undefined;
 }
 
 /** The longest one stream works through buffered chunks before yielding the event loop. */
@@ -46,12 +49,13 @@ const fairSliceMs = 2;
 
 /** The core over the router's upstreams, under one call policy. */
 export function createGenerativeCore(options: GenerativeCoreOptions): GenerativeCore {
-  const { router, policy } = options;
+  const { router, policy, files } = options;
   return {
-    stream: (request, rpc) => stream(router, policy, request, rpc),
+    stream: (request, rpc) => stream(router, policy, files, request, rpc),
 
     async generate(request, rpc) {
       rpc.report.model = checkGenerateRequest(request);
+      await files?.checkReferences(rpc.caller, request);
       const route = router.route(request.model, rpc.allowedModels);
       const call = upstreamCall(toRestBody(GenerateContentRequestSchema, request), rpc);
       const json = await unaryWithPolicy(rpc, policy, route, (signal, { client, model }) =>
@@ -64,6 +68,9 @@ export function createGenerativeCore(options: GenerativeCoreOptions): Generative
 
     async countTokens(request, rpc) {
       rpc.report.model = checkCountTokensRequest(request);
+      await files?.checkReferences(rpc.caller, request);
+      const nested = request.generateContentRequest;
+      if (nested !== undefined) await files?.checkReferences(rpc.caller, nested, "generate_content_request.");
       const route = router.route(request.model, rpc.allowedModels);
       const call = upstreamCall(toRestBody(CountTokensRequestSchema, request), rpc);
       const json = await unaryWithPolicy(rpc, policy, route, (signal, { client, model }) =>
@@ -77,10 +84,12 @@ export function createGenerativeCore(options: GenerativeCoreOptions): Generative
 async function* stream(
   router: Router,
   policy: CallPolicy,
+  files: GenerativeCoreOptions["files"],
   request: GenerateContentRequest,
   rpc: CallContext,
 ): AsyncGenerator<GenerateContentResponse> {
   rpc.report.model = checkGenerateRequest(request);
+  await files?.checkReferences(rpc.caller, request);
   const route = router.route(request.model, rpc.allowedModels);
   const call = upstreamCall(toRestBody(GenerateContentRequestSchema, request), rpc);
   const scope = new CallScope(rpc, policy.totalTimeoutMs);

@@ -19,6 +19,8 @@ export interface CallContext {
   readonly timeoutMs: () => number | undefined;
   /** Headers the upstream request carries (the RPC's trace context). */
   readonly upstreamHeaders: Readonly<Record<string, string>> | undefined;
+  /** The caller's name, whose files a prompt may name; undefined when the gateway runs open. */
+  readonly caller?: string | undefined;
   /** Filled in as the call goes: model, usage, attempts, drifted chunks. */
   readonly report: CallReport;
   /** Streams only: called once as the stream ends, however it ends, before the caller sees the end. */

@@ -103,6 +103,12 @@ export function createMetrics(): Metrics {
     labelNames: ["limit", "caller"],
     registers: [registry],
   });
+  const uploadBytes = new Counter({
+    name: "gemini_file_upload_bytes_total",
+    help: "Bytes of file content received by FileService.UploadFile, by caller, whether or not the upload succeeded.",
+    labelNames: ["caller"],
+    registers: [registry],
+  });
   const localLimits = new Counter({
     name: "gemini_limits_without_redis_total",
     help: "RPCs whose limits were checked in this process because Redis was unreachable.",
@@ -173,6 +179,7 @@ export function createMetrics(): Metrics {
       const caller = end.caller ?? "none";
       if (limits !== undefined && limits.limit !== "ok") refused.inc({ limit: limits.limit, caller });
       if (limits?.store === "memory") localLimits.inc();
+      if (end.upload !== undefined && end.upload.bytes > 0) uploadBytes.inc({ caller }, end.upload.bytes);
       if (call.attempts === 0) return;
       const model = modelLabel(end);
       if (rpc.type === "server_stream" && end.firstMessageMs !== undefined) firstChunk.observe({ model }, end.firstMessageMs / 1000);

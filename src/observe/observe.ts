@@ -7,8 +7,8 @@
 import { Code, ConnectError, createContextKey } from "@connectrpc/connect";
 import type { Interceptor } from "@connectrpc/connect";
 import { randomUUID } from "node:crypto";
-import { callerKey, callReportKey, limitDecisionKey, newCallReport, upstreamHeadersKey } from "./rpc-record.ts";
-import type { CallReport, LimitDecision } from "./rpc-record.ts";
+import { callerKey, callReportKey, limitDecisionKey, newCallReport, upstreamHeadersKey, uploadReportKey } from "./rpc-record.ts";
+import type { CallReport, LimitDecision, UploadReport } from "./rpc-record.ts";
 
 /** The protocol an RPC came in by. */
 export type Protocol = "grpc" | "grpc-web" | "connect" | "rest";
@@ -45,6 +45,8 @@ export interface RpcEnd {
   readonly limits: LimitDecision | undefined;
   /** What the handler's call reported; all zero when the RPC never reached one. */
   readonly call: Readonly<CallReport>;
+  /** UploadFile only: what the upload received. */
+  readonly upload: Readonly<UploadReport> | undefined;
 }
 
 /** One consumer of RPC starts and ends: the log line, the metrics, the traces. */
@@ -97,6 +99,7 @@ export function createObserveInterceptor(options: ObserveInterceptorOptions): In
         caller: req.contextValues.get(callerKey)?.name,
         limits: req.contextValues.get(limitDecisionKey),
         call: req.contextValues.get(callReportKey) ?? noCall,
+        upload: req.contextValues.get(uploadReportKey),
       };
       for (const observer of observers) observer.ended(rpc, record);
     };

@@ -58,6 +58,22 @@ export function newCallReport(): CallReport {
 /** The report of the call this RPC's handler made; undefined when the RPC never reached one. */
 export const callReportKey = createContextKey<CallReport | undefined>(undefined, { description: "the handler's call report" });
 
+/** What an upload reports about itself: written by the FileService handler as the bytes arrive. */
+export interface UploadReport {
+  /** Bytes of file content received from the caller. */
+  bytes: number;
+  /** The display name's length: the name itself is the caller's and stays out of logs. */
+  displayNameLength: number;
+}
+
+/** An upload that has received nothing yet. */
+export function newUploadReport(): UploadReport {
+  return { bytes: 0, displayNameLength: 0 };
+}
+
+/** The report of this RPC's upload; undefined for every RPC but UploadFile. */
+export const uploadReportKey = createContextKey<UploadReport | undefined>(undefined, { description: "the upload's report" });
+
 /** Gemini's usage by kind of token: the one mapping the log line, metrics, traces and trailers share. */
 export interface TokenCounts {
   readonly prompt: number;

@@ -42,6 +42,7 @@ function callContext(ctx: HandlerContext, ended?: () => void): CallContext {
     signal: ctx.signal,
     timeoutMs: () => ctx.timeoutMs(),
     upstreamHeaders: ctx.values.get(upstreamHeadersKey),
+    caller: ctx.values.get(callerKey)?.name,
     report,
     ended,
     allowedModels: ctx.values.get(callerKey)?.models,

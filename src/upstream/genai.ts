@@ -118,7 +118,7 @@ async function callSdk<T>(call: UpstreamCall, run: () => Promise<T>): Promise<T>
 }
 
 /** `phase`: whether the request was still being made, or its response was streaming. */
-function toUpstreamError(error: unknown, signal: AbortSignal, phase: "request" | "stream"): UpstreamError {
+export function toUpstreamError(error: unknown, signal: AbortSignal, phase: "request" | "stream"): UpstreamError {
   if (signal.aborted) return new UpstreamError("aborted", "the upstream request was aborted", undefined, error);
   if (error instanceof ApiError) {
     const rpcStatus = parseApiError(error);

@@ -4,7 +4,10 @@
 import { ConnectError, createClient } from "@connectrpc/connect";
 import type { CallOptions, Client, Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Writable } from "node:stream";
+import { FileService } from "../../gen/ts/geminiconnect/v1/files_pb.ts";
 import { GenerativeService } from "../../gen/ts/geminiconnect/v1/generative_service_pb.ts";
 import type { GenerateContentRequest, GenerateContentResponse } from "../../gen/ts/geminiconnect/v1/generative_service_pb.ts";
 import { startEmulator } from "../../src/emulator/server.ts";
@@ -13,13 +16,15 @@ import { createLogger } from "../../src/observe/logger.ts";
 import { createGateway } from "../../src/gateway.ts";
 import type { Caller } from "../../src/config/callers-file.ts";
 import type { Gateway } from "../../src/gateway.ts";
-import type { CallPolicy, LimitSettings, ConnectionLimits } from "../../src/config/settings.ts";
+import type { CallPolicy, ConnectionLimits, FilesSettings, LimitSettings } from "../../src/config/settings.ts";
 import type { Tracer } from "@opentelemetry/api";
+import { createGenaiFiles } from "../../src/upstream/genai-files.ts";
 import { createGenaiUpstream } from "../../src/upstream/genai.ts";
 
 export const upstreamKey = "upstream-test-key-6f1c";
 
 export type GenerativeClient = Client<typeof GenerativeService>;
+export type FilesClient = Client<typeof FileService>;
 
 export interface Harness {
   readonly emulator: Emulator;
@@ -28,6 +33,7 @@ export interface Harness {
   /** Every log line the gateway wrote, parsed. */
   readonly logs: Record<string, unknown>[];
   client(protocol: Protocol): GenerativeClient;
+  files(protocol: Protocol): FilesClient;
   close(): Promise<void>;
 }
 
@@ -52,7 +58,11 @@ export interface HarnessOptions {
   readonly limits?: LimitSettings;
   /** Connection deadlines and caps, as CONNECTION_* would give; undefined: the defaults. */
   readonly connections?: ConnectionLimits;
+  /** FileService's settings; the spool goes under the OS temporary directory unless said otherwise. */
+  readonly files?: Partial<FilesSettings>;
 }
+
+const gib = 1024 ** 3;
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const emulatorOptions = options.emulator ?? {};
@@ -75,6 +85,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     callers: options.callers,
     limits: options.limits,
     connections: options.connections,
+    files: {
+      upstream: createGenaiFiles({ apiKey: upstreamKey, baseUrl: emulator.url }),
+      settings: { maxFileBytes: 2 * gib, spoolDir: join(tmpdir(), "gemini-connect-test-spool"), spoolMaxBytes: 4 * gib, ...options.files },
+      baseUrl: emulator.url,
+    },
   });
   const address = await gateway.start(0, "127.0.0.1");
   const baseUrl = `http://127.0.0.1:${address.port}`;
@@ -84,6 +99,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     baseUrl,
     logs,
     client: (protocol) => createClient(GenerativeService, transportFor(protocol, baseUrl)),
+    files: (protocol) => createClient(FileService, transportFor(protocol, baseUrl)),
     async close() {
       await gateway.stop(1000);
       await emulator.close();
