@@ -186,7 +186,7 @@ start_gateway() {
   printf '{"callers": [{"name": "container-check", "keySha256": "%s"}]}\n' \
     "$(printf '%s' "$key" | sha256sum | cut -d' ' -f1)" >"$work/callers.json"
   chmod 644 "$work/callers.json"
-  docker run --detach --name "$container" --read-only --cap-drop ALL --security-opt no-new-privileges \
+  docker run --detach --name "$container" --read-only --tmpfs /tmp --cap-drop ALL --security-opt no-new-privileges \
     --publish 127.0.0.1::8080 \
     --volume "$work/callers.json:/etc/gemini-connect/callers.json:ro" \
     --env CALLERS_FILE=/etc/gemini-connect/callers.json \
