@@ -2,17 +2,17 @@
 // so tests start it on port 0 and main.ts on the configured one.
 
 import { Code, ConnectError } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Tracer } from "@opentelemetry/api";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { GenerativeService } from "../gen/ts/geminiconnect/v1/generative_service_pb.ts";
-import { createAuthInterceptor } from "./access/auth.ts";
+import { createAuthGate } from "./access/auth.ts";
 import { createLimitStore } from "./access/limit-store.ts";
 import { createLimitsInterceptor } from "./access/limits.ts";
+import { createRequestBytes } from "./access/request-bytes.ts";
 import { noLimits } from "./config/callers-file.ts";
 import type { Caller } from "./config/callers-file.ts";
-import { defaultConnectionLimits } from "./config/settings.ts";
+import { defaultConnectionLimits, defaultRequestBytesInFlightMax } from "./config/settings.ts";
 import type { CallPolicy, ConnectionLimits, LimitSettings } from "./config/settings.ts";
 import { createGenerativeCore } from "./generative/core.ts";
 import { createHealthStatus, createProbeHandler, registerHealth } from "./grpc/health.ts";
@@ -23,10 +23,11 @@ import { createConnectionLog } from "./observe/connection-log.ts";
 import type { Logger } from "./observe/logger.ts";
 import { createMetrics, createMetricsEndpoint } from "./observe/metrics.ts";
 import type { Metrics } from "./observe/metrics.ts";
-import { createObserveInterceptor } from "./observe/observe.ts";
+import { createObserveInterceptor, createObservedGate } from "./observe/observe.ts";
 import { createRpcLogObserver } from "./observe/rpc-log.ts";
 import { createTracingObserver } from "./observe/tracing.ts";
 import { createGenerativeService } from "./surfaces/generative-service.ts";
+import { createNodeAdapter } from "./surfaces/node-adapter.ts";
 import type { Upstream } from "./upstream/upstream.ts";
 
 /** What createGateway needs: the upstream, the logger, and the settings that shape the RPCs. */
@@ -35,6 +36,8 @@ export interface GatewayOptions {
   readonly logger: Logger;
   readonly callPolicy: CallPolicy;
   readonly maxRequestBytes: number;
+  /** Request bytes all calls together may hold (REQUEST_BYTES_IN_FLIGHT_MAX); undefined: the default. */
+  readonly requestBytesInFlightMax?: number | undefined;
   /** Set when tracing is on: one span per RPC. */
   readonly tracer?: Tracer | undefined;
   /** Who may call GenerativeService; undefined lets everyone in (health and reflection are always open). */
@@ -79,7 +82,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     metrics,
     ...(options.tracer === undefined ? [] : [createTracingObserver({ tracer: options.tracer })]),
   ];
-  const handler = connectNodeAdapter({
+  const handler = createNodeAdapter({
+    logger,
+    requestBytes: createRequestBytes({ maxBytes: options.requestBytesInFlightMax ?? defaultRequestBytesInFlightMax }),
     routes: (router) => {
       router.service(GenerativeService, createGenerativeService({ core }));
       // Last: health reports on the services above, reflection describes them all and itself.
@@ -88,10 +93,13 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
     // Not an RPC: GET /metrics for Prometheus, /readyz and /healthz for load balancers, 404 otherwise.
     fallback: (req, res) => (req.url?.split("?", 1)[0] === "/metrics" ? metricsEndpoint(req, res) : probes(req, res)),
+    // On the headers alone, before the body is read; its refusals are logged and counted as RPCs.
+    ...(options.callers === undefined
+      ? {}
+      : { requestGate: createObservedGate({ gate: createAuthGate({ callers: options.callers, services: guarded }), observers }) }),
     interceptors: [
       createObserveInterceptor({ observers }),
-      // Inside the observer, so refusals are logged and counted; auth first, as limits are per caller.
-      ...(options.callers === undefined ? [] : [createAuthInterceptor({ callers: options.callers, services: guarded })]),
+      // Inside the observer, so refusals are logged and counted.
       createLimitsInterceptor({
         store: limitStore,
         limits,

@@ -41,6 +41,7 @@ const gateway = createGateway({
   logger,
   callPolicy: config.callPolicy,
   maxRequestBytes: config.maxRequestBytes,
+  requestBytesInFlightMax: config.requestBytesInFlightMax,
   tracer: tracing?.tracer,
   callers: config.callers,
   limits: config.limits,

@@ -1,12 +1,12 @@
 // Who is calling: the caller's key, from any of the three headers Gemini-compatible clients send,
-// checked against the callers file before the handler (and so Gemini) sees the request. The
+// checked against the callers file before the request body is read, and so before Gemini sees it. The
 // caller's name is what the rest of the gateway knows it by; the key itself goes no further.
 
 import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { Interceptor } from "@connectrpc/connect";
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Caller } from "../config/callers-file.ts";
+import type { RequestGate } from "../observe/observe.ts";
 import { callerKey } from "../observe/rpc-record.ts";
 
 /**
@@ -38,20 +38,23 @@ export function presentedKey(header: Headers): string | undefined {
   return undefined;
 }
 
-/** What createAuthInterceptor needs. */
-export interface AuthInterceptorOptions {
+/** What createAuthGate needs. */
+export interface AuthGateOptions {
   readonly callers: readonly Caller[];
   /** The services only known callers may call; others (health, reflection) stay open. */
   readonly services: readonly DescService[];
 }
 
-/** Lets in only known callers of the guarded services, and sets `callerKey` for the layers after it. */
-export function createAuthInterceptor(options: AuthInterceptorOptions): Interceptor {
+/**
+ * Lets in only known callers of the guarded services, and sets `callerKey` for the layers after it.
+ * A gate, not an interceptor: it runs on the headers alone, so a refused call's body is never read.
+ */
+export function createAuthGate(options: AuthGateOptions): RequestGate {
   const { callers } = options;
   const guarded = new Set(options.services.map((service) => service.typeName));
-  return (next) => async (req) => {
-    if (!guarded.has(req.service.typeName)) return next(req);
-    const key = presentedKey(req.header);
+  return (ctx) => {
+    if (!guarded.has(ctx.service.typeName)) return;
+    const key = presentedKey(ctx.requestHeader);
     if (key === undefined) {
       throw new ConnectError(
         "no caller key: send it as 'authorization: Bearer <key>', 'x-api-key' or 'x-goog-api-key'",
@@ -61,7 +64,6 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): Intercep
     const caller = identify(callers, key);
     // The message must not quote the key: error messages reach logs and clients' logs.
     if (caller === undefined) throw new ConnectError("unknown caller key", Code.Unauthenticated);
-    req.contextValues.set(callerKey, caller);
-    return next(req);
+    ctx.values.set(callerKey, caller);
   };
 }
