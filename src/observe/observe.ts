@@ -78,7 +78,7 @@ export function createObserveInterceptor(options: ObserveInterceptorOptions): In
     let firstMessageMs: number | undefined;
     const end = (error: unknown) => {
       const record: RpcEnd = {
-        error: error === undefined ? undefined : ConnectError.from(error),
+        error: error === undefined ? undefined : callerLeft(req.signal, ConnectError.from(error)),
         durationMs: performance.now() - started,
         messages,
         firstMessageMs,
@@ -167,6 +167,19 @@ export function createObservedGate(options: ObservedGateOptions): RequestGate {
       throw refusal;
     }
   };
+}
+
+// How Node and connect-node report a caller that went away: its HTTP/2 stream reset (by a client
+// that dropped the connection, or gave up), its TCP connection reset, or its HTTP/1.1 request cut.
+const goneAway = /^http\/2 stream closed with error code (INTERNAL_ERROR|CANCEL)|ECONNRESET|Premature close|ECANCELED|aborted/;
+
+/**
+ * The error to record when the caller left: Canceled, as it chose to go (a cut connection is not
+ * a server fault), keeping what Node said. Any other error, or one while the caller stayed, as is.
+ */
+function callerLeft(signal: AbortSignal, error: ConnectError): ConnectError {
+  if (!signal.aborted || error.code === Code.Canceled || !goneAway.test(error.rawMessage)) return error;
+  return new ConnectError(`caller went away (${error.rawMessage})`, Code.Canceled, undefined, undefined, error);
 }
 
 function rpcStartOf(method: DescMethod, header: Headers): RpcStart {
