@@ -33,6 +33,8 @@ import type { Upstream } from "./upstream/upstream.ts";
 /** What createGateway needs: the upstream, the logger, and the settings that shape the RPCs. */
 export interface GatewayOptions {
   readonly upstream: Upstream;
+  /** The upstream's key(s), redacted from every error text; undefined: none (the emulator). */
+  readonly upstreamKeys?: readonly string[] | undefined;
   readonly logger: Logger;
   readonly callPolicy: CallPolicy;
   readonly maxRequestBytes: number;
@@ -75,7 +77,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const metricsEndpoint = createMetricsEndpoint({ registry: metrics.registry });
   const limits = options.limits ?? { global: noLimits, windowSeconds: 60, redis: undefined };
   const limitStore = createLimitStore({ redis: limits.redis, logger });
-  const core = createGenerativeCore({ upstream: options.upstream, policy: options.callPolicy });
+  const core = createGenerativeCore({ upstream: options.upstream, upstreamKeys: options.upstreamKeys ?? [], policy: options.callPolicy });
   const guarded = [GenerativeService];
   const observers = [
     createRpcLogObserver({ logger }),

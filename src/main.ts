@@ -38,6 +38,7 @@ const upstream = createGenaiUpstream(
 const tracing = config.tracingServiceName === undefined ? undefined : startTracing({ serviceName: config.tracingServiceName });
 const gateway = createGateway({
   upstream,
+  upstreamKeys: config.apiKey === undefined ? [] : [config.apiKey],
   logger,
   callPolicy: config.callPolicy,
   maxRequestBytes: config.maxRequestBytes,

@@ -43,7 +43,7 @@ function setUp(answers: Answer[], interceptors: Interceptor[] = [], gate?: Reque
     started: () => ({ traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" }),
     ended: (rpc, end) => ended.push({ rpc, end }),
   };
-  const core = createGenerativeCore({ upstream, policy: { ...testCallPolicy, retry: { ...testCallPolicy.retry, maxAttempts: 1 } } });
+  const core = createGenerativeCore({ upstream, upstreamKeys: [], policy: { ...testCallPolicy, retry: { ...testCallPolicy.retry, maxAttempts: 1 } } });
   const transport = createRouterTransport((router) => router.service(GenerativeService, createGenerativeService({ core })), {
     router: {
       interceptors: [createObserveInterceptor({ observers: [observer] }), ...interceptors],

@@ -21,6 +21,8 @@ import type { CallPolicy } from "../config/settings.ts";
 import type { CallReport } from "../observe/rpc-record.ts";
 import type { JsonObject, Upstream, UpstreamCall } from "../upstream/upstream.ts";
 import { fromRest, toRestBody } from "./convert.ts";
+import { createRedactor } from "./errors.ts";
+import type { Redact } from "./errors.ts";
 import { CallScope, unaryWithPolicy } from "./policy.ts";
 import type { CallContext } from "./policy.ts";
 import { checkCountTokensRequest, checkGenerateRequest } from "./validate.ts";
@@ -37,6 +39,8 @@ export interface GenerativeCore {
 export interface GenerativeCoreOptions {
   readonly upstream: Upstream;
   readonly policy: CallPolicy;
+  /** The upstream's key(s) (GEMINI_API_KEY; more with several upstreams): never in an error a caller or a log sees. */
+  readonly upstreamKeys: readonly string[];
 }
 
 /** The longest one stream works through buffered chunks before yielding the event loop. */
@@ -45,13 +49,14 @@ const fairSliceMs = 2;
 /** The core over one upstream, under one call policy. */
 export function createGenerativeCore(options: GenerativeCoreOptions): GenerativeCore {
   const { upstream, policy } = options;
+  const redact = createRedactor(options.upstreamKeys);
   return {
-    stream: (request, rpc) => stream(upstream, policy, request, rpc),
+    stream: (request, rpc) => stream(upstream, policy, redact, request, rpc),
 
     async generate(request, rpc) {
       rpc.report.model = checkGenerateRequest(request);
       const call = upstreamCall(request, toRestBody(GenerateContentRequestSchema, request), rpc);
-      const json = await unaryWithPolicy(rpc, policy, (signal) => upstream.generateContent({ ...call, signal }));
+      const json = await unaryWithPolicy(rpc, policy, redact, (signal) => upstream.generateContent({ ...call, signal }));
       const response = chunkFromJson(json, rpc.report);
       rpc.report.usage = response.usageMetadata;
       return response;
@@ -60,7 +65,7 @@ export function createGenerativeCore(options: GenerativeCoreOptions): Generative
     async countTokens(request, rpc) {
       rpc.report.model = checkCountTokensRequest(request);
       const call = upstreamCall(request, toRestBody(CountTokensRequestSchema, request), rpc);
-      const json = await unaryWithPolicy(rpc, policy, (signal) => upstream.countTokens({ ...call, signal }));
+      const json = await unaryWithPolicy(rpc, policy, redact, (signal) => upstream.countTokens({ ...call, signal }));
       return fromRest(CountTokensResponseSchema, json);
     },
   };
@@ -69,12 +74,13 @@ export function createGenerativeCore(options: GenerativeCoreOptions): Generative
 async function* stream(
   upstream: Upstream,
   policy: CallPolicy,
+  redact: Redact,
   request: GenerateContentRequest,
   rpc: CallContext,
 ): AsyncGenerator<GenerateContentResponse> {
   rpc.report.model = checkGenerateRequest(request);
   const call = upstreamCall(request, toRestBody(GenerateContentRequestSchema, request), rpc);
-  const scope = new CallScope(rpc, policy.totalTimeoutMs);
+  const scope = new CallScope(rpc, policy.totalTimeoutMs, redact);
   try {
     // Retried until the first chunk is in: after that, a retry would repeat what the caller has.
     const { source, first } = await scope.withRetries(policy.retry, async (signal, attempt) => {

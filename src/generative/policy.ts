@@ -9,6 +9,7 @@ import type { CallPolicy, RetryPolicy } from "../config/settings.ts";
 import type { CallReport } from "../observe/rpc-record.ts";
 import { UpstreamError } from "../upstream/upstream.ts";
 import { toConnectError, upstreamCode } from "./errors.ts";
+import type { Redact } from "./errors.ts";
 import { retryDelayMs } from "./retry.ts";
 
 /** What the core needs of the RPC it serves, whichever surface it came in by. */
@@ -28,9 +29,10 @@ export interface CallContext {
 export async function unaryWithPolicy<T>(
   rpc: CallContext,
   policy: CallPolicy,
+  redact: Redact,
   run: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
-  const call = new CallScope(rpc, policy.totalTimeoutMs);
+  const call = new CallScope(rpc, policy.totalTimeoutMs, redact);
   try {
     return await call.withRetries(policy.retry, (signal) => run(signal));
   } catch (error) {
@@ -58,9 +60,11 @@ export class CallScope {
   readonly #totalMs: number;
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #onRpcAbort: () => void;
+  readonly #redact: Redact;
 
-  constructor(rpc: CallContext, totalMs: number) {
+  constructor(rpc: CallContext, totalMs: number, redact: Redact) {
     this.#rpc = rpc;
+    this.#redact = redact;
     this.#totalMs = totalMs;
     this.#onRpcAbort = () => this.#controller.abort(rpc.signal.reason);
     if (rpc.signal.aborted) this.#onRpcAbort();
@@ -128,7 +132,7 @@ export class CallScope {
 
   /** The error to end the RPC with: the reason we aborted, when we did, else the failure itself. */
   explain(error: unknown): ConnectError {
-    return toConnectError(error, this.#controller.signal);
+    return toConnectError(error, this.#controller.signal, this.#redact);
   }
 
   end(): void {

@@ -68,6 +68,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const upstream = createGenaiUpstream({ backend: "gemini", apiKey: upstreamKey, baseUrl: emulator.url });
   const gateway = createGateway({
     upstream,
+    upstreamKeys: [upstreamKey],
     logger,
     callPolicy: { ...testCallPolicy, ...options.callPolicy },
     maxRequestBytes: options.maxRequestBytes ?? 20 * 1024 * 1024,
