@@ -3,7 +3,7 @@
 // caller's name is what the rest of the gateway knows it by; the key itself goes no further.
 
 import type { DescService } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError, createContextKey } from "@connectrpc/connect";
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Caller } from "../config/callers-file.ts";
 import type { RequestGate } from "../observe/observe.ts";
@@ -22,6 +22,24 @@ export function identify(callers: readonly Caller[], key: string): Caller | unde
     }
   }
   return found;
+}
+
+/** The headers a caller's key may come in. */
+export const keyHeaders = ["authorization", "x-api-key", "x-goog-api-key"] as const;
+
+/** A key header the caller sent more than once, as the Node request's raw headers show (Node keeps one, or joins them). */
+export const repeatedKeyHeaderKey = createContextKey<string | undefined>(undefined, { description: "a key header sent twice" });
+
+/** The first key header that appears more than once in `rawHeaders` (name, value, name, value, ...). */
+export function repeatedKeyHeader(rawHeaders: readonly string[]): string | undefined {
+  const seen = new Set<string>();
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = (rawHeaders[i] ?? "").toLowerCase();
+    if (!(keyHeaders as readonly string[]).includes(name)) continue;
+    if (seen.has(name)) return name;
+    seen.add(name);
+  }
+  return undefined;
 }
 
 /**
@@ -54,6 +72,8 @@ export function createAuthGate(options: AuthGateOptions): RequestGate {
   const guarded = new Set(options.services.map((service) => service.typeName));
   return (ctx) => {
     if (!guarded.has(ctx.service.typeName)) return;
+    const repeated = ctx.values.get(repeatedKeyHeaderKey);
+    if (repeated !== undefined) throw new ConnectError(`the '${repeated}' header was sent more than once: send one key`, Code.Unauthenticated);
     const key = presentedKey(ctx.requestHeader);
     if (key === undefined) {
       throw new ConnectError(

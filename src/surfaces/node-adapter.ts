@@ -1,14 +1,16 @@
 // Node's HTTP requests into Connect's router: connect-node's own adapter, with what a gateway in
 // front of untrusted callers needs around it. The request bytes all calls hold are bounded
 // (access/request-bytes.ts); the unread rest of a refused call's body is the listener's to end.
-// A failed response write (the caller left)
+// A key header sent twice is found in the raw headers (Node keeps one or joins them) for the auth
+// gate. A failed response write (the caller left)
 // is already in the RPC's log line, so it is logged at debug level, not printed to stderr.
 
-import { createConnectRouter } from "@connectrpc/connect";
+import { createConnectRouter, createContextValues } from "@connectrpc/connect";
 import type { ConnectRouter, ConnectRouterOptions } from "@connectrpc/connect";
 import { compressionBrotli, compressionGzip, universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
 import type * as http from "node:http";
 import type * as http2 from "node:http2";
+import { repeatedKeyHeader, repeatedKeyHeaderKey } from "../access/auth.ts";
 import type { HeldBytes, RequestBytes } from "../access/request-bytes.ts";
 import type { Logger } from "../observe/logger.ts";
 
@@ -39,7 +41,8 @@ export function createNodeAdapter(options: NodeAdapterOptions): NodeHandler {
     }
     const held = requestBytes.open();
     res.once("close", () => held.release());
-    const universal = universalRequestFromNodeRequest(req, res, undefined, undefined);
+    const values = createContextValues().set(repeatedKeyHeaderKey, repeatedKeyHeader(req.rawHeaders));
+    const universal = universalRequestFromNodeRequest(req, res, undefined, values);
     const body = universal.body as AsyncIterable<Uint8Array>;
     handler({ ...universal, body: held.meter(body) })
       .then((response) => {
