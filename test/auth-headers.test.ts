@@ -23,7 +23,7 @@ const body = JSON.stringify({ model: "models/gemini-2.5-flash", contents: [{ rol
 it("two authorization headers over HTTP/1.1 (Connect): 401 Unauthenticated naming the header", async () => {
   const req = http.request(`${harness.baseUrl}/geminiconnect.v1.GenerativeService/GenerateContent`, {
     method: "POST",
-    headers: ["content-type", "application/json", "authorization", `Bearer ${alice.key}`, "authorization", "Bearer other"],
+    headers: ["host", new URL(harness.baseUrl).host, "content-type", "application/json", "authorization", `Bearer ${alice.key}`, "authorization", "Bearer other"],
     agent: false,
   });
   req.end(body);
