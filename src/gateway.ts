@@ -2,18 +2,18 @@
 // so tests start it on port 0 and main.ts on the configured one.
 
 import { Code, ConnectError } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Tracer } from "@opentelemetry/api";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { FileService } from "../gen/ts/geminiconnect/v1/files_pb.ts";
-import { createAuthInterceptor } from "./access/auth.ts";
+import { createAuthGate } from "./access/auth.ts";
 import { createLimitStore } from "./access/limit-store.ts";
 import { createLimitsInterceptor } from "./access/limits.ts";
+import { createRequestBytes } from "./access/request-bytes.ts";
 import { noLimits } from "./config/callers-file.ts";
 import type { Caller } from "./config/callers-file.ts";
 import { ConfigError } from "./config/env.ts";
-import { defaultConnectionLimits } from "./config/settings.ts";
+import { defaultConnectionLimits, defaultRequestBytesInFlightMax } from "./config/settings.ts";
 import type { CallPolicy, ConnectionLimits, FilesSettings, LimitSettings } from "./config/settings.ts";
 import { createFilesCore } from "./files/core.ts";
 import type { FilesCore } from "./files/core.ts";
@@ -22,6 +22,8 @@ import { createRedisOwnership } from "./files/ownership-redis.ts";
 import { createSpool } from "./files/spool.ts";
 import { GEMINI_FILES_HOST } from "./files/uri.ts";
 import { createGenerativeCore } from "./generative/core.ts";
+import { createRedactor } from "./generative/errors.ts";
+import type { Redact } from "./generative/errors.ts";
 import { createHealthStatus, createProbeHandler, registerHealth } from "./grpc/health.ts";
 import type { HealthStatus } from "./grpc/health.ts";
 import { registerReflection } from "./grpc/reflection.ts";
@@ -30,7 +32,7 @@ import { createConnectionLog } from "./observe/connection-log.ts";
 import type { Logger } from "./observe/logger.ts";
 import { createMetrics, createMetricsEndpoint } from "./observe/metrics.ts";
 import type { Metrics } from "./observe/metrics.ts";
-import { createObserveInterceptor } from "./observe/observe.ts";
+import { createObserveInterceptor, createObservedGate } from "./observe/observe.ts";
 import { createRpcLogObserver } from "./observe/rpc-log.ts";
 import { createTracingObserver } from "./observe/tracing.ts";
 import { createFallback } from "./surfaces/fallback.ts";
@@ -38,6 +40,7 @@ import { createGenerativeService } from "./surfaces/generative-service.ts";
 import { generativeServices, registerGenerativeServices } from "./surfaces/google-service.ts";
 import { createFileService } from "./surfaces/file-service.ts";
 import type { UpstreamFiles } from "./upstream/files.ts";
+import { createNodeAdapter } from "./surfaces/node-adapter.ts";
 import type { Upstream } from "./upstream/upstream.ts";
 import { createSingleRouter } from "./routing/router.ts";
 import type { Router } from "./routing/router.ts";
@@ -48,9 +51,13 @@ export interface GatewayOptions {
   readonly upstream?: Upstream | undefined;
   /** Routes calls over the upstreams and aliases of ROUTING_FILE. */
   readonly router?: Router | undefined;
+  /** The upstreams' key(s), redacted from every error text; undefined: none (the emulator). */
+  readonly upstreamKeys?: readonly string[] | undefined;
   readonly logger: Logger;
   readonly callPolicy: CallPolicy;
   readonly maxRequestBytes: number;
+  /** Request bytes all calls together may hold (REQUEST_BYTES_IN_FLIGHT_MAX); undefined: the default. */
+  readonly requestBytesInFlightMax?: number | undefined;
   /** Set when tracing is on: one span per RPC. */
   readonly tracer?: Tracer | undefined;
   /** Who may call GenerativeService; undefined lets everyone in (health and reflection are always open). */
@@ -98,8 +105,13 @@ export function createGateway(options: GatewayOptions): Gateway {
   const metricsEndpoint = createMetricsEndpoint({ registry: metrics.registry });
   const limits = options.limits ?? { global: noLimits, windowSeconds: 60, redis: undefined };
   const limitStore = createLimitStore({ redis: limits.redis, logger });
-  const files = options.files === undefined ? undefined : filesCore(options.files, limits);
-  const core = createGenerativeCore({ router: routerOf(options), policy: options.callPolicy, files });
+  const files = options.files === undefined ? undefined : filesCore(options.files, limits, createRedactor(options.upstreamKeys ?? []));
+  const core = createGenerativeCore({
+    router: routerOf(options),
+    upstreamKeys: options.upstreamKeys ?? [],
+    policy: options.callPolicy,
+    files,
+  });
   const guarded = files === undefined ? generativeServices : [...generativeServices, FileService];
   const observers = [
     createRpcLogObserver({ logger }),
@@ -109,7 +121,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   // Not an RPC: gRPC to unknown paths, the Gemini REST API, GET /metrics for Prometheus, /readyz
   // and /healthz for load balancers, 404 otherwise. Set once the routes are known.
   let fallback = probes;
-  const handler = connectNodeAdapter({
+  const handler = createNodeAdapter({
+    logger,
+    requestBytes: createRequestBytes({ maxBytes: options.requestBytesInFlightMax ?? defaultRequestBytesInFlightMax }),
     routes: (router) => {
       registerGenerativeServices(router, createGenerativeService({ core }));
       if (files !== undefined) router.service(FileService, createFileService({ files }));
@@ -123,10 +137,13 @@ export function createGateway(options: GatewayOptions): Gateway {
       });
     },
     fallback: (req, res) => fallback(req, res),
+    // On the headers alone, before the body is read; its refusals are logged and counted as RPCs.
+    ...(options.callers === undefined
+      ? {}
+      : { requestGate: createObservedGate({ gate: createAuthGate({ callers: options.callers, services: guarded }), observers }) }),
     interceptors: [
       createObserveInterceptor({ observers }),
-      // Inside the observer, so refusals are logged and counted; auth first, as limits are per caller.
-      ...(options.callers === undefined ? [] : [createAuthInterceptor({ callers: options.callers, services: guarded })]),
+      // Inside the observer, so refusals are logged and counted.
       createLimitsInterceptor({
         store: limitStore,
         limits,
@@ -187,7 +204,7 @@ function routerOf(options: GatewayOptions): Router {
 }
 
 /** The files core: uploads spooled under FILES_SPOOL_DIR, owners in Redis when the limits have one. */
-function filesCore(files: GatewayFiles, limits: LimitSettings): FilesCore {
+function filesCore(files: GatewayFiles, limits: LimitSettings, redact: Redact): FilesCore {
   const { settings } = files;
   const hosts = [GEMINI_FILES_HOST, ...(files.baseUrl === undefined ? [] : [new URL(files.baseUrl).host])];
   return createFilesCore({
@@ -198,5 +215,6 @@ function filesCore(files: GatewayFiles, limits: LimitSettings): FilesCore {
     fileHosts: new Set(hosts.map((host) => host.toLowerCase())),
     watchIntervalMs: 1_000,
     maxWatchIntervalMs: 10_000,
+    redact,
   });
 }

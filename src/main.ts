@@ -1,6 +1,7 @@
 // Process entry: config -> upstream -> gateway -> listen -> signals. Nothing else.
 
 import { ConfigError } from "./config/env.ts";
+import { routingKeys } from "./config/routing-file.ts";
 import { describeConfig, loadConfig } from "./config/settings.ts";
 import type { Config } from "./config/settings.ts";
 import { startEmulator } from "./emulator/server.ts";
@@ -58,9 +59,12 @@ const tracing = config.tracingServiceName === undefined ? undefined : startTraci
 const gateway = createGateway({
   upstream,
   router,
+  // Every upstream key the gateway holds, so none can reach a caller or a log in an error text.
+  upstreamKeys: config.routing === undefined ? (config.apiKey === undefined ? [] : [config.apiKey]) : routingKeys(config.routing),
   logger,
   callPolicy: config.callPolicy,
   maxRequestBytes: config.maxRequestBytes,
+  requestBytesInFlightMax: config.requestBytesInFlightMax,
   tracer: tracing?.tracer,
   callers: config.callers,
   limits: config.limits,

@@ -33,7 +33,7 @@ function rpc(signal = new AbortController().signal): CallContext {
 /** Runs one stream to its end: what arrived, the error it ended with, and the call's report. */
 async function stream(answers: Answer[], overrides: Partial<CallPolicy> = {}, context = rpc()) {
   const upstream = fakeUpstream(...answers);
-  const core = createGenerativeCore({ router: createSingleRouter(upstream), policy: { ...policy, ...overrides } });
+  const core = createGenerativeCore({ router: createSingleRouter(upstream), upstreamKeys: [], policy: { ...policy, ...overrides } });
   const chunks: GenerateContentResponse[] = [];
   let error: ConnectError | undefined;
   try {
@@ -89,7 +89,7 @@ describe("stream retries", () => {
     const cancel = new AbortController();
     const context = rpc(cancel.signal);
     const upstream = fakeUpstream({ reject: unavailable() });
-    const core = createGenerativeCore({ router: createSingleRouter(upstream), policy: { ...policy, totalTimeoutMs: 600_000, retry: { ...policy.retry, initialBackoffMs: 60_000, maxBackoffMs: 60_000 } } });
+    const core = createGenerativeCore({ router: createSingleRouter(upstream), upstreamKeys: [], policy: { ...policy, totalTimeoutMs: 600_000, retry: { ...policy.retry, initialBackoffMs: 60_000, maxBackoffMs: 60_000 } } });
     const reading = core.stream(request, context).next();
     await expect.poll(() => upstream.calls.length).toBe(1);
     cancel.abort(new ConnectError("caller went away", Code.Canceled));
@@ -126,7 +126,7 @@ describe("stream ends", () => {
 
   it("a reader that stops early aborts the upstream request", async () => {
     const upstream = fakeUpstream({ chunks: [textChunk("a")], then: "hang" });
-    const core = createGenerativeCore({ router: createSingleRouter(upstream), policy });
+    const core = createGenerativeCore({ router: createSingleRouter(upstream), upstreamKeys: [], policy });
     for await (const _chunk of core.stream(request, rpc())) break;
     expect(upstream.calls[0]?.signal.aborted).toBe(true);
   });
@@ -135,7 +135,7 @@ describe("stream ends", () => {
 describe("unary calls", () => {
   it("retries before the answer, and reports the attempts and the usage", async () => {
     const upstream = fakeUpstream({ reject: unavailable() }, { chunks: [textChunk("one", { prompt: 1, candidates: 1 })] });
-    const core = createGenerativeCore({ router: createSingleRouter(upstream), policy });
+    const core = createGenerativeCore({ router: createSingleRouter(upstream), upstreamKeys: [], policy });
     const context = rpc();
     const response = await core.generate(request, context);
     expect(response.candidates[0]?.content?.parts[0]?.data.value).toBe("one");

@@ -40,6 +40,8 @@ export interface LimitStore {
   run(counter: Counter, op: (limiter: RateLimiterAbstract) => Promise<RateLimiterRes | null>, store?: StoreName): Promise<CounterAnswer>;
   /** Waits a little for Redis at start, so the first RPCs already share the budget. */
   ready(): Promise<void>;
+  /** Resolves when Redis is next connected (at once when it is now); never when there is no Redis or the store closed. */
+  redisBack(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -81,6 +83,7 @@ export function createLimitStore(options: LimitStoreOptions): LimitStore {
       return { store: "memory", ...(await attempt(counter.memory, op)) };
     },
     ready: async () => redis?.ready(),
+    redisBack: () => redis?.back() ?? new Promise<void>(() => {}),
     async close() {
       redis?.close();
     },
@@ -92,6 +95,7 @@ interface RedisConnection {
   /** A command failed: Redis counts as gone until it reconnects. */
   failed(error: unknown): void;
   ready(): Promise<void>;
+  back(): Promise<void>;
   close(): void;
 }
 
@@ -114,11 +118,15 @@ function connectRedis(settings: NonNullable<LimitSettings["redis"]>, logger: Log
   let everUp = false;
   let closing = false;
   let lastError = "";
+  // One promise for all who wait on Redis's return, made anew each time it goes away.
+  let comeBack = Promise.withResolvers<void>();
   client.on("error", (error: Error) => {
     lastError = error.message;
   });
   client.on("ready", () => {
     up = true;
+    comeBack.resolve();
+    comeBack = Promise.withResolvers<void>();
     lastError = "";
     if (everUp) logger.warn({ redis: where }, "Redis is back: limits are shared by every replica again");
     else logger.info({ redis: where }, "Redis connected: limits are shared by every replica");
@@ -132,6 +140,7 @@ function connectRedis(settings: NonNullable<LimitSettings["redis"]>, logger: Log
 
   return {
     client,
+    back: () => (up ? Promise.resolve() : comeBack.promise),
     failed(error) {
       if (!up) return;
       up = false;

@@ -76,6 +76,9 @@ export const defaultConnectionLimits: ConnectionLimits = {
   maxConnectionsPerPeer: 512,
 };
 
+/** The request bytes all calls together may hold by default: a burst of large uploads stays well within a small container's memory. */
+export const defaultRequestBytesInFlightMax = 256 * 1024 * 1024;
+
 /** Which upstream the gateway calls. */
 export type Backend = "gemini" | "vertex" | "emulator";
 
@@ -97,6 +100,8 @@ export interface Config {
   readonly callPolicy: CallPolicy;
   /** The largest request message accepted (ResourceExhausted above it). */
   readonly maxRequestBytes: number;
+  /** The request bytes all calls together may hold; a call past it is refused (ResourceExhausted). */
+  readonly requestBytesInFlightMax: number;
   /** On SIGTERM, how long in-flight RPCs may run before they end with Unavailable. */
   readonly shutdownGraceMs: number;
   /** Deadlines and caps of client connections. */
@@ -190,6 +195,7 @@ export function loadConfig(env: Env = process.env): Config {
       },
     },
     maxRequestBytes: integer(env, "MAX_REQUEST_BYTES", 1024, 2 ** 31 - 1) ?? 20 * 1024 * 1024,
+    requestBytesInFlightMax: integer(env, "REQUEST_BYTES_IN_FLIGHT_MAX", 1024, Number.MAX_SAFE_INTEGER) ?? defaultRequestBytesInFlightMax,
     shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 0, day) ?? 10_000,
     connections: connectionLimits(env),
     tracingServiceName:

@@ -9,6 +9,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { FileSchema, File_State, ListFilesResponseSchema } from "../../gen/ts/geminiconnect/v1/files_pb.ts";
 import type { File, ListFilesResponse, UploadFileRequest } from "../../gen/ts/geminiconnect/v1/files_pb.ts";
 import { toConnectError } from "../generative/errors.ts";
+import type { Redact } from "../generative/errors.ts";
 import type { UpstreamFiles } from "../upstream/files.ts";
 import { UpstreamError } from "../upstream/upstream.ts";
 import type { JsonObject } from "../upstream/upstream.ts";
@@ -29,6 +30,8 @@ export interface FilesCoreOptions {
   /** WatchFile's first pause between two polls of Gemini; each next pause is 1.5 times longer, up to the max. */
   readonly watchIntervalMs: number;
   readonly maxWatchIntervalMs: number;
+  /** Takes the upstream key out of Gemini's error texts before a caller or a log sees them. */
+  readonly redact: Redact;
 }
 
 export interface FilesCore {
@@ -54,7 +57,7 @@ const FILE_TTL_MS = 48 * 3_600_000;
 
 /** The files core over one upstream, spool and ownership store. */
 export function createFilesCore(options: FilesCoreOptions): FilesCore {
-  const { upstream, spool, ownership } = options;
+  const { upstream, spool, ownership, redact } = options;
   const shutdown = new AbortController();
   const uploads = new Set<Promise<unknown>>();
 
@@ -98,7 +101,7 @@ export function createFilesCore(options: FilesCoreOptions): FilesCore {
       }
       return file;
     } catch (error) {
-      throw toConnectError(error, stop);
+      throw toConnectError(error, stop, redact);
     } finally {
       await spooled.release();
     }
@@ -116,7 +119,7 @@ export function createFilesCore(options: FilesCoreOptions): FilesCore {
     try {
       return fileFromRest(await upstream.get({ name, signal }));
     } catch (error) {
-      if (!isGone(error)) throw toConnectError(error, signal);
+      if (!isGone(error)) throw toConnectError(error, signal, redact);
       await ownership.release(name);
       throw notFound(name);
     }
@@ -154,7 +157,7 @@ export function createFilesCore(options: FilesCoreOptions): FilesCore {
       try {
         await upstream.delete({ name, signal });
       } catch (error) {
-        if (!isGone(error)) throw toConnectError(error, signal);
+        if (!isGone(error)) throw toConnectError(error, signal, redact);
       }
       await ownership.release(name);
     },
@@ -168,7 +171,7 @@ export function createFilesCore(options: FilesCoreOptions): FilesCore {
         try {
           await sleep(pause, undefined, { signal });
         } catch (error) {
-          throw toConnectError(error, signal);
+          throw toConnectError(error, signal, redact);
         }
         pause = Math.min(pause * 1.5, options.maxWatchIntervalMs);
         const next = await current(name, signal);

@@ -23,6 +23,8 @@ import type { CallReport } from "../observe/rpc-record.ts";
 import type { Router } from "../routing/router.ts";
 import type { JsonObject, UpstreamCall } from "../upstream/upstream.ts";
 import { fromRest, toRestBody } from "./convert.ts";
+import { createRedactor } from "./errors.ts";
+import type { Redact } from "./errors.ts";
 import { CallScope, unaryWithPolicy } from "./policy.ts";
 import type { CallContext } from "./policy.ts";
 import { checkCountTokensRequest, checkGenerateRequest } from "./validate.ts";
@@ -42,6 +44,8 @@ export interface GenerativeCoreOptions {
   readonly policy: CallPolicy;
   /** Set when the gateway serves files: a prompt may name only the caller's own. */
   readonly files?: Pick<FilesCore, "checkReferences"> | undefined;
+  /** The upstream's key(s) (GEMINI_API_KEY; more with several upstreams): never in an error a caller or a log sees. */
+  readonly upstreamKeys: readonly string[];
 }
 
 /** The longest one stream works through buffered chunks before yielding the event loop. */
@@ -50,15 +54,16 @@ const fairSliceMs = 2;
 /** The core over the router's upstreams, under one call policy. */
 export function createGenerativeCore(options: GenerativeCoreOptions): GenerativeCore {
   const { router, policy, files } = options;
+  const redact = createRedactor(options.upstreamKeys);
   return {
-    stream: (request, rpc) => stream(router, policy, files, request, rpc),
+    stream: (request, rpc) => stream(router, policy, files, redact, request, rpc),
 
     async generate(request, rpc) {
       rpc.report.model = checkGenerateRequest(request);
       await files?.checkReferences(rpc.caller, request);
       const route = router.route(request.model, rpc.allowedModels);
       const call = upstreamCall(toRestBody(GenerateContentRequestSchema, request), rpc);
-      const json = await unaryWithPolicy(rpc, policy, route, (signal, { client, model }) =>
+      const json = await unaryWithPolicy(rpc, policy, route, redact, (signal, { client, model }) =>
         client.generateContent({ ...call, model, signal }),
       );
       const response = chunkFromJson(json, rpc.report);
@@ -73,7 +78,7 @@ export function createGenerativeCore(options: GenerativeCoreOptions): Generative
       if (nested !== undefined) await files?.checkReferences(rpc.caller, nested, "generate_content_request.");
       const route = router.route(request.model, rpc.allowedModels);
       const call = upstreamCall(toRestBody(CountTokensRequestSchema, request), rpc);
-      const json = await unaryWithPolicy(rpc, policy, route, (signal, { client, model }) =>
+      const json = await unaryWithPolicy(rpc, policy, route, redact, (signal, { client, model }) =>
         client.countTokens({ ...call, model, signal }),
       );
       return fromRest(CountTokensResponseSchema, json);
@@ -85,6 +90,7 @@ async function* stream(
   router: Router,
   policy: CallPolicy,
   files: GenerativeCoreOptions["files"],
+  redact: Redact,
   request: GenerateContentRequest,
   rpc: CallContext,
 ): AsyncGenerator<GenerateContentResponse> {
@@ -92,7 +98,7 @@ async function* stream(
   await files?.checkReferences(rpc.caller, request);
   const route = router.route(request.model, rpc.allowedModels);
   const call = upstreamCall(toRestBody(GenerateContentRequestSchema, request), rpc);
-  const scope = new CallScope(rpc, policy.totalTimeoutMs);
+  const scope = new CallScope(rpc, policy.totalTimeoutMs, redact);
   try {
     // Retried until the first chunk is in: after that, a retry would repeat what the caller has.
     const { source, first } = await scope.withRetries(policy.retry, route, async (signal, attempt, { client, model }) => {

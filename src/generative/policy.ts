@@ -10,6 +10,7 @@ import type { CallReport } from "../observe/rpc-record.ts";
 import type { Choice, Route } from "../routing/router.ts";
 import { UpstreamError } from "../upstream/upstream.ts";
 import { toConnectError, upstreamCode } from "./errors.ts";
+import type { Redact } from "./errors.ts";
 import { retryDelayMs } from "./retry.ts";
 
 /** What the core needs of the RPC it serves, whichever surface it came in by. */
@@ -36,9 +37,10 @@ export async function unaryWithPolicy<T>(
   rpc: CallContext,
   policy: CallPolicy,
   route: Route,
+  redact: Redact,
   run: (signal: AbortSignal, choice: Choice) => Promise<T>,
 ): Promise<T> {
-  const call = new CallScope(rpc, policy.totalTimeoutMs);
+  const call = new CallScope(rpc, policy.totalTimeoutMs, redact);
   try {
     return await call.withRetries(policy.retry, route, (signal, _attempt, choice) => run(signal, choice));
   } catch (error) {
@@ -67,9 +69,11 @@ export class CallScope {
   readonly #totalMs: number;
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #onRpcAbort: () => void;
+  readonly #redact: Redact;
 
-  constructor(rpc: CallContext, totalMs: number) {
+  constructor(rpc: CallContext, totalMs: number, redact: Redact) {
     this.#rpc = rpc;
+    this.#redact = redact;
     this.#totalMs = totalMs;
     this.#onRpcAbort = () => this.#controller.abort(rpc.signal.reason);
     if (rpc.signal.aborted) this.#onRpcAbort();
@@ -164,7 +168,7 @@ export class CallScope {
 
   /** The error to end the RPC with: the reason we aborted, when we did, else the failure itself. */
   explain(error: unknown): ConnectError {
-    return toConnectError(error, this.#controller.signal);
+    return toConnectError(error, this.#controller.signal, this.#redact);
   }
 
   end(): void {

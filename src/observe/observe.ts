@@ -4,8 +4,9 @@
 // all observers. Also gives each RPC its request id (x-request-id, taken or made, and returned).
 // At the end it reads the per-RPC record (rpc-record.ts) that the inner layers left.
 
+import type { DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextKey } from "@connectrpc/connect";
-import type { Interceptor } from "@connectrpc/connect";
+import type { ContextValues, HandlerContext, Interceptor } from "@connectrpc/connect";
 import { randomUUID } from "node:crypto";
 import { callerKey, callReportKey, limitDecisionKey, newCallReport, upstreamHeadersKey, uploadReportKey } from "./rpc-record.ts";
 import type { CallReport, LimitDecision, UploadReport } from "./rpc-record.ts";
@@ -73,16 +74,7 @@ export function createObserveInterceptor(options: ObserveInterceptorOptions): In
   const gapObservers = observers.filter((o) => o.messageGap !== undefined);
   return (next) => async (req) => {
     const started = performance.now();
-    const offered = req.header.get("x-request-id");
-    const rpc: RpcStart = {
-      service: req.service.typeName,
-      method: req.method.name,
-      type: rpcType(req.method.methodKind),
-      protocol: req.contextValues.get(protocolKey) ?? protocolOf(req.header.get("content-type")),
-      // A caller's id is kept only when it is a plain token, so nothing odd reaches a log line.
-      requestId: offered !== null && requestIdPattern.test(offered) ? offered : randomUUID(),
-      header: req.header,
-    };
+    const rpc = rpcStartOf(req.method, req.header, req.contextValues);
     for (const observer of observers) {
       const headers = observer.started?.(rpc);
       if (headers !== undefined) req.contextValues.set(upstreamHeadersKey, { ...req.contextValues.get(upstreamHeadersKey), ...headers });
@@ -92,7 +84,7 @@ export function createObserveInterceptor(options: ObserveInterceptorOptions): In
     let firstMessageMs: number | undefined;
     const end = (error: unknown) => {
       const record: RpcEnd = {
-        error: error === undefined ? undefined : ConnectError.from(error),
+        error: error === undefined ? undefined : callerLeft(req.signal, ConnectError.from(error)),
         durationMs: performance.now() - started,
         messages,
         firstMessageMs,
@@ -142,6 +134,72 @@ export function createObserveInterceptor(options: ObserveInterceptorOptions): In
       }
     }
     return { ...res, message: watched() };
+  };
+}
+
+/** Runs before the request body is read (connect's `requestGate`); throws a ConnectError to refuse the RPC. */
+export type RequestGate = (ctx: HandlerContext) => void | Promise<void>;
+
+/** What createObservedGate needs. */
+export interface ObservedGateOptions {
+  readonly gate: RequestGate;
+  readonly observers: readonly RpcObserver[];
+}
+
+/**
+ * The gate, with its refusals told to `observers` as RPCs that started and ended at once: a call
+ * refused before its body is read never reaches the interceptors, and still gets its log line and metrics.
+ */
+export function createObservedGate(options: ObservedGateOptions): RequestGate {
+  const { gate, observers } = options;
+  return async (ctx) => {
+    const started = performance.now();
+    try {
+      await gate(ctx);
+    } catch (error) {
+      const rpc = rpcStartOf(ctx.method, ctx.requestHeader, ctx.values);
+      const refusal = ConnectError.from(error);
+      refusal.metadata.set("x-request-id", rpc.requestId);
+      for (const observer of observers) observer.started?.(rpc);
+      const end: RpcEnd = {
+        error: refusal,
+        durationMs: performance.now() - started,
+        messages: 0,
+        firstMessageMs: undefined,
+        caller: ctx.values.get(callerKey)?.name,
+        limits: ctx.values.get(limitDecisionKey),
+        call: noCall,
+        upload: undefined,
+      };
+      for (const observer of observers) observer.ended(rpc, end);
+      throw refusal;
+    }
+  };
+}
+
+// How Node and connect-node report a caller that went away: its HTTP/2 stream reset (by a client
+// that dropped the connection, or gave up), its TCP connection reset, or its HTTP/1.1 request cut.
+const goneAway = /^http\/2 stream closed with error code (INTERNAL_ERROR|CANCEL)|ECONNRESET|Premature close|ECANCELED|aborted/;
+
+/**
+ * The error to record when the caller left: Canceled, as it chose to go (a cut connection is not
+ * a server fault), keeping what Node said. Any other error, or one while the caller stayed, as is.
+ */
+function callerLeft(signal: AbortSignal, error: ConnectError): ConnectError {
+  if (!signal.aborted || error.code === Code.Canceled || !goneAway.test(error.rawMessage)) return error;
+  return new ConnectError(`caller went away (${error.rawMessage})`, Code.Canceled, undefined, undefined, error);
+}
+
+function rpcStartOf(method: DescMethod, header: Headers, values: ContextValues): RpcStart {
+  const offered = header.get("x-request-id");
+  return {
+    service: method.parent.typeName,
+    method: method.name,
+    type: rpcType(method.methodKind),
+    protocol: values.get(protocolKey) ?? protocolOf(header.get("content-type")),
+    // A caller's id is kept only when it is a plain token, so nothing odd reaches a log line.
+    requestId: offered !== null && requestIdPattern.test(offered) ? offered : randomUUID(),
+    header,
   };
 }
 

@@ -11,6 +11,7 @@ import { File_State, UploadFileRequestSchema } from "../../gen/ts/geminiconnect/
 import type { File, UploadFileRequest } from "../../gen/ts/geminiconnect/v1/files_pb.ts";
 import { startEmulator } from "../../src/emulator/server.ts";
 import type { Emulator } from "../../src/emulator/server.ts";
+import { createRedactor } from "../../src/generative/errors.ts";
 import { createFilesCore } from "../../src/files/core.ts";
 import type { FilesCore } from "../../src/files/core.ts";
 import { createMemoryOwnership } from "../../src/files/ownership.ts";
@@ -34,6 +35,7 @@ async function setUp(options: { fileProcessingMs?: number; spoolBytes?: number; 
     fileHosts: new Set([new URL(emu.url).host]),
     watchIntervalMs: 10,
     maxWatchIntervalMs: 50,
+    redact: createRedactor(["k"]),
   });
 }
 
