@@ -133,6 +133,20 @@ describe("coalescer", () => {
     expect(upstream.started).toBe(1);
   });
 
+  it("starts a fresh flight for a request that will not follow, which later requests then follow", async () => {
+    const c = coalescer();
+    const upstream = new Upstream();
+    const first = join(c, upstream);
+    const fresh = join(c, upstream, { follow: false });
+    expect(fresh.role).toBe("leader");
+    const later = join(c, upstream);
+    expect(later.role).toBe("follower");
+    const results = [first, fresh, later].map((reader) => collect(reader.chunks));
+    upstream.call(0).send("old").end();
+    upstream.call(1).send("new").end();
+    expect(await Promise.all(results)).toEqual([["old"], ["new"], ["new"]]);
+  });
+
   it("reads the upstream only as fast as the fastest reader asks", async () => {
     const c = coalescer();
     const upstream = new Upstream();

@@ -42,6 +42,11 @@ export interface JoinOptions<T> {
   /** The reader's caller: when it aborts, this reader is detached (and the stream throws its reason). */
   readonly signal: AbortSignal;
   /**
+   * False to never follow an answer already under way (a caller who asked for a fresh one): this
+   * request then leads a new flight, which identical requests that come later follow instead.
+   */
+  readonly follow?: boolean;
+  /**
    * Used only if this reader leads: the whole answer, once it ended without error while the
    * log held all of it. Identical requests keep joining the finished flight until it settles, so
    * an entry written here is there before they stop finding the flight.
@@ -79,7 +84,7 @@ export function createCoalescer<T>(options: CoalescerOptions<T>): Coalescer<T> {
     },
     join(key, join) {
       const existing = flights.get(key);
-      if (existing !== undefined) return { role: "follower", chunks: existing.attach(join) };
+      if (existing !== undefined && join.follow !== false) return { role: "follower", chunks: existing.attach(join) };
       const flight = new Flight<T>(options, () => {
         if (flights.get(key) === flight) flights.delete(key);
       });
