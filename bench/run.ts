@@ -228,7 +228,7 @@ export async function runBench(config: BenchConfig, command: string, progress: (
         required: config.ghz.mode === "on",
         gatewayPid: pair.gateway.pid,
       });
-      if (ghz === undefined) progress("ghz: not installed, skipped (see the README, Performance)");
+      if (ghz === undefined) progress("ghz: not installed, skipped (see docs/performance.md)");
       await pair.stop();
     }
   } finally {

@@ -73,7 +73,7 @@ trap 'rm -rf "$scratch"' EXIT
 (cd gen/go && go mod download)
 for program in "${go_programs[@]}"; do
   say "go build $program"
-  (cd "$program" && go mod download && go build -o "$scratch/" .)
+  (cd "$program" && go mod download && go build -o "$scratch/" ./...)
 done
 
 say "done: .tools/bin has $(ls "$tools/bin" | tr '\n' ' ')(put it on PATH to use grpcurl by hand)"

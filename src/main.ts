@@ -1,11 +1,12 @@
 // Process entry: config -> upstream -> server -> listen -> signals. Nothing else.
 
-import { ConfigError, describeConfig, loadConfig } from "./config.ts";
-import type { Config } from "./config.ts";
+import { ConfigError } from "./config/env.ts";
+import { describeConfig, loadConfig } from "./config/settings.ts";
+import type { Config } from "./config/settings.ts";
 import { startEmulator } from "./emulator/server.ts";
-import { createLogger } from "./ops/logger.ts";
-import { startTracing } from "./ops/tracing.ts";
-import { createGateway } from "./server.ts";
+import { createLogger } from "./observe/logger.ts";
+import { startTracing } from "./observe/tracing.ts";
+import { createGateway } from "./gateway.ts";
 import { createGenaiUpstream } from "./upstream/genai.ts";
 
 let config: Config;
@@ -17,7 +18,7 @@ try {
   process.exit(2);
 }
 
-const logger = createLogger(config.logLevel);
+const logger = createLogger({ level: config.logLevel });
 const emulator =
   config.backend === "emulator"
     ? await startEmulator({ host: "127.0.0.1", port: 0, chunkDelayMs: config.emulatorChunkDelayMs })
@@ -34,7 +35,7 @@ const upstream = createGenaiUpstream(
     ? config
     : { backend: "gemini", apiKey: "emulator-key", baseUrl: emulator.url },
 );
-const tracing = config.tracingServiceName === undefined ? undefined : startTracing(config.tracingServiceName);
+const tracing = config.tracingServiceName === undefined ? undefined : startTracing({ serviceName: config.tracingServiceName });
 const gateway = createGateway({
   upstream,
   logger,

@@ -11,11 +11,12 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GenerateContentRequestSchema } from "../gen/ts/geminiconnect/v1/generative_service_pb.ts";
 import { Health, HealthCheckResponse_ServingStatus } from "../gen/ts/grpc/health/v1/health_pb.ts";
-import { ConfigError, describeConfig, loadConfig } from "../src/config.ts";
-import { identify, presentedKey } from "../src/ops/auth.ts";
-import { CallersFileError, parseCallers } from "../src/ops/callers.ts";
+import { ConfigError } from "../src/config/env.ts";
+import { describeConfig, loadConfig } from "../src/config/settings.ts";
+import { identify, presentedKey } from "../src/access/auth.ts";
+import { CallersFileError, parseCallers } from "../src/config/callers-file.ts";
 import { sha256, testCaller } from "./support/callers.ts";
-import { readmeSection } from "./support/readme.ts";
+import { docSection } from "./support/docs.ts";
 import { protocols, startHarness, transportFor } from "./support/harness.ts";
 import type { GenerativeClient, Harness } from "./support/harness.ts";
 
@@ -213,8 +214,8 @@ describe("the callers file", () => {
     expect(problem(text)).toMatch(message);
   });
 
-  it("takes the example of the README's callers file as it is written", () => {
-    const doc = readmeSection("Callers and limits");
+  it("takes the example callers file of docs/callers-and-limits.md as it is written", () => {
+    const doc = docSection("docs/callers-and-limits.md", "The callers file");
     const example = /```json\n([\s\S]*?)```/.exec(doc)?.[1] ?? "";
     expect(parseCallers(example).map((c) => c.name)).toEqual(["search-frontend", "nightly-batch"]);
   });

@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus as Status } from "../gen/ts/grpc/health/v1/health_pb.ts";
 import type { HealthCheckResponse } from "../gen/ts/grpc/health/v1/health_pb.ts";
-import { createHealthStatus, createProbeHandler } from "../src/ops/health.ts";
+import { createHealthStatus, createProbeHandler } from "../src/grpc/health.ts";
 import { protocols, startHarness, transportFor } from "./support/harness.ts";
 import type { Harness, Protocol } from "./support/harness.ts";
 
@@ -131,7 +131,7 @@ describe("HTTP probes", () => {
 
   it("/readyz is 503 draining once the statuses drain", async () => {
     const status = createHealthStatus();
-    const server = http.createServer(createProbeHandler(status));
+    const server = http.createServer(createProbeHandler({ status }));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {

@@ -23,7 +23,7 @@ import {
 } from "../gen/ts/grpc/reflection/v1/reflection_pb.ts";
 import type { ServerReflectionRequest, ServerReflectionResponse } from "../gen/ts/grpc/reflection/v1/reflection_pb.ts";
 import { ServerReflection as ServerReflectionV1alpha } from "../gen/ts/grpc/reflection/v1alpha/reflection_pb.ts";
-import { createReflectionSession, describeServices } from "../src/ops/reflection.ts";
+import { createReflectionSession, describeServices } from "../src/grpc/reflection.ts";
 import { startHarness, transportFor } from "./support/harness.ts";
 import type { Harness } from "./support/harness.ts";
 
@@ -213,7 +213,7 @@ describe("extension lookups (on a made-up file that extends descriptor.proto)", 
   if (service === undefined) throw new Error("made-up service missing");
   const descriptors = describeServices([service]);
   // A new stream for each question.
-  const answer = (question: ServerReflectionRequest) => createReflectionSession(descriptors)(question);
+  const answer = (question: ServerReflectionRequest) => createReflectionSession({ descriptors })(question);
   const request = (messageRequest: Question): ServerReflectionRequest =>
     create(ServerReflectionRequestSchema, { messageRequest });
 

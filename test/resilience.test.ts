@@ -22,8 +22,8 @@ import { createClient } from "@connectrpc/connect";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import { GenerativeService } from "../gen/ts/geminiconnect/v1/generative_service_pb.ts";
-import { createLogger } from "../src/ops/logger.ts";
-import { createGateway } from "../src/server.ts";
+import { createLogger } from "../src/observe/logger.ts";
+import { createGateway } from "../src/gateway.ts";
 import { createGenaiUpstream } from "../src/upstream/genai.ts";
 import { eventually, protocols, readStream, startHarness, testCallPolicy, transportFor } from "./support/harness.ts";
 import type { GenerativeClient, Harness } from "./support/harness.ts";
@@ -242,7 +242,7 @@ describe("cancellation", () => {
 
 describe("Gemini unreachable", () => {
   it("connection refused is Unavailable after the retries, before and during a stream", async () => {
-    const logger = createLogger("silent");
+    const logger = createLogger({ level: "silent" });
     const closedPort = createServer();
     await new Promise<void>((resolve) => closedPort.listen(0, "127.0.0.1", resolve));
     const { port } = closedPort.address() as AddressInfo;

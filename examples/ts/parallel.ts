@@ -1,25 +1,24 @@
 // Asks several questions at once over one HTTP/2 connection and prints each answer when complete.
-//   node examples/ts/parallel.ts "first question" "second question" "third question"
-// GATEWAY_URL (default http://127.0.0.1:8080) and MODEL choose where and what to ask.
+//   npx node examples/ts/parallel.ts "Name a color." "Name a fruit."
+// GEMINI_CONNECT_ADDR is the gateway (default 127.0.0.1:8080); GEMINI_CONNECT_KEY your caller key,
+// when the gateway checks callers (CALLERS_FILE).
 
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { GenerativeService } from "../../gen/ts/geminiconnect/v1/generative_service_pb.ts";
 
+const key = process.env["GEMINI_CONNECT_KEY"];
 const client = createClient(
   GenerativeService,
-  createGrpcTransport({ baseUrl: process.env["GATEWAY_URL"] ?? "http://127.0.0.1:8080" }),
+  createGrpcTransport({ baseUrl: `http://${process.env["GEMINI_CONNECT_ADDR"] ?? "127.0.0.1:8080"}` }),
 );
 const questions = process.argv.length > 2 ? process.argv.slice(2) : ["Name a color.", "Name a fruit.", "Name a planet."];
 
 async function ask(question: string): Promise<string> {
   let answer = "";
   const stream = client.streamGenerateContent(
-    {
-      model: process.env["MODEL"] ?? "models/gemini-2.5-flash",
-      contents: [{ role: "user", parts: [{ data: { case: "text", value: question } }] }],
-    },
-    { timeoutMs: 120_000 },
+    { model: "models/gemini-2.5-flash", contents: [{ role: "user", parts: [{ data: { case: "text", value: question } }] }] },
+    { timeoutMs: 120_000, headers: key ? { authorization: `Bearer ${key}` } : {} },
   );
   for await (const chunk of stream) {
     for (const part of chunk.candidates[0]?.content?.parts ?? []) {

@@ -33,61 +33,35 @@ export function missingApiKey(): HttpError {
 
 export function invalidApiKey(): HttpError {
   const message = "API key not valid. Please pass a valid API key.";
-  return {
-    httpStatus: 400,
-    error: {
-      code: 400,
-      message,
-      status: "INVALID_ARGUMENT",
-      // Google has sent the LocalizedMessage after the ErrorInfo since 2025; clients read details[0].
-      details: [
-        {
-          "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-          reason: "API_KEY_INVALID",
-          domain: "googleapis.com",
-          metadata: { service: "generativelanguage.googleapis.com" },
-        },
-        { "@type": "type.googleapis.com/google.rpc.LocalizedMessage", locale: "en-US", message },
-      ],
+  // Google has sent the LocalizedMessage after the ErrorInfo since 2025; clients read details[0].
+  return invalidArgument(message, [
+    {
+      "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+      reason: "API_KEY_INVALID",
+      domain: "googleapis.com",
+      metadata: { service: "generativelanguage.googleapis.com" },
     },
-  };
+    { "@type": "type.googleapis.com/google.rpc.LocalizedMessage", locale: "en-US", message },
+  ]);
 }
 
 export function invalidJson(reason: string): HttpError {
   const message = `Invalid JSON payload received. ${reason}`;
-  return {
-    httpStatus: 400,
-    error: {
-      code: 400,
-      message,
-      status: "INVALID_ARGUMENT",
-      details: [{ "@type": "type.googleapis.com/google.rpc.BadRequest", fieldViolations: [{ description: message }] }],
-    },
-  };
+  return invalidArgument(message, [{ "@type": "type.googleapis.com/google.rpc.BadRequest", fieldViolations: [{ description: message }] }]);
 }
 
 /** The one request check the emulator shares with Google: a generate call needs contents. */
 export function generateRequestProblem(body: Record<string, unknown>): HttpError | undefined {
   const contents = body["contents"];
   if (Array.isArray(contents) && contents.length > 0) return undefined;
-  return {
-    httpStatus: 400,
-    error: {
-      code: 400,
-      message: "* GenerateContentRequest.contents: contents is not specified\n",
-      status: "INVALID_ARGUMENT",
-    },
-  };
+  return invalidArgument("* GenerateContentRequest.contents: contents is not specified\n");
 }
 
 /** Google also streams a JSON array without `alt=sse`; the SDK never asks for it, so neither does the emulator. */
 export function unsupportedAlt(): HttpError {
-  return {
-    httpStatus: 400,
-    error: {
-      code: 400,
-      message: "The Gemini emulator serves streamGenerateContent with alt=sse only.",
-      status: "INVALID_ARGUMENT",
-    },
-  };
+  return invalidArgument("The Gemini emulator serves streamGenerateContent with alt=sse only.");
+}
+
+function invalidArgument(message: string, details?: RpcError["details"]): HttpError {
+  return { httpStatus: 400, error: { code: 400, message, status: "INVALID_ARGUMENT", ...(details === undefined ? {} : { details }) } };
 }

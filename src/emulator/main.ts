@@ -1,12 +1,13 @@
 // Standalone entry: `npm run emulator`. Settings come from EMULATOR_* environment variables.
+import { ConfigError, integer } from "../config/env.ts";
 import { startEmulator } from "./server.ts";
 import type { EmulatorOptions } from "./server.ts";
 
 function readOptions(env: NodeJS.ProcessEnv): EmulatorOptions {
   const apiKey = env["EMULATOR_API_KEY"];
-  const chunks = integer(env, "EMULATOR_CHUNKS", 1);
-  const chunkChars = integer(env, "EMULATOR_CHUNK_CHARS", 1);
-  const chunkDelayMs = integer(env, "EMULATOR_CHUNK_DELAY_MS", 0);
+  const chunks = integer(env, "EMULATOR_CHUNKS", 1, Number.MAX_SAFE_INTEGER);
+  const chunkChars = integer(env, "EMULATOR_CHUNK_CHARS", 1, Number.MAX_SAFE_INTEGER);
+  const chunkDelayMs = integer(env, "EMULATOR_CHUNK_DELAY_MS", 0, Number.MAX_SAFE_INTEGER);
   return {
     host: env["EMULATOR_HOST"] || "127.0.0.1",
     port: integer(env, "EMULATOR_PORT", 0, 65535) ?? 8090,
@@ -17,24 +18,11 @@ function readOptions(env: NodeJS.ProcessEnv): EmulatorOptions {
   };
 }
 
-/** An unset or empty variable means "use the default"; anything else must be an integer in range. */
-function integer(env: NodeJS.ProcessEnv, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === "") return undefined;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new SettingError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
-  }
-  return value;
-}
-
-class SettingError extends Error {}
-
 let options: EmulatorOptions;
 try {
   options = readOptions(process.env);
 } catch (error) {
-  if (!(error instanceof SettingError)) throw error;
+  if (!(error instanceof ConfigError)) throw error;
   console.error(`gemini emulator: ${error.message}`);
   process.exit(1);
 }

@@ -1,5 +1,7 @@
 // Pure: request JSON -> the JSON objects Gemini would answer with (echo of the last user turn).
 
+import { isRecord } from "../config/json.ts";
+
 /**
  * Token rule used everywhere (usage metadata and countTokens): a text costs one token per
  * whitespace-separated word, and at least 1 if it is non-empty (so "  " costs 1, "" costs 0).
@@ -225,6 +227,3 @@ function maxOutputTokens(body: unknown): number | undefined {
   return typeof max === "number" && Number.isInteger(max) && max > 0 ? max : undefined;
 }
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}

@@ -11,7 +11,8 @@ import {
   unsupportedAlt,
 } from "./errors.ts";
 import type { HttpError } from "./errors.ts";
-import { countTokensResponse, isRecord, planEcho, streamChunks, unaryResponse } from "./responses.ts";
+import { isRecord } from "../config/json.ts";
+import { countTokensResponse, planEcho, streamChunks, unaryResponse } from "./responses.ts";
 import type { Chunking, EchoPlan } from "./responses.ts";
 import { parseRoute } from "./route.ts";
 import type { Route } from "./route.ts";

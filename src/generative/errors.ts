@@ -1,4 +1,6 @@
-// Every failure of an RPC as a ConnectError with the code a caller can act on (DESIGN §5).
+// Every failure of an RPC as a ConnectError with the code a caller can act on: Gemini's own status
+// name, else its HTTP status, with its typed details; a cut connection is Unavailable, unparseable
+// data Internal, and a cancel or deadline of the RPC wins over whatever the upstream call failed with.
 
 import { createRegistry, fromJson } from "@bufbuild/protobuf";
 import type { DescMessage, JsonObject as ProtoJsonObject, MessageShape } from "@bufbuild/protobuf";

@@ -1,86 +1,32 @@
 // The rules every upstream call runs under: three timeouts (first chunk, idle between chunks,
 // total), retries before the first chunk only, and one abort that reaches the upstream HTTP
 // request whenever the RPC ends early for any reason (cancel, deadline, timeout, shutdown).
+// core.ts applies them; the stream's own loop is there.
 
 import { Code, ConnectError } from "@connectrpc/connect";
-import { setImmediate, setTimeout as sleep } from "node:timers/promises";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { CallPolicy, RetryPolicy } from "../config/settings.ts";
+import type { CallReport } from "../observe/rpc-record.ts";
 import { UpstreamError } from "../upstream/upstream.ts";
-import type { JsonObject, Upstream, UpstreamCall } from "../upstream/upstream.ts";
-import type { RpcSummary } from "../ops/rpc-summary.ts";
 import { toConnectError, upstreamCode } from "./errors.ts";
 import { retryDelayMs } from "./retry.ts";
-import type { RetryPolicy } from "./retry.ts";
 
-export interface CallPolicy {
-  /** Streams only: how long an attempt may wait for its first chunk. */
-  readonly firstChunkTimeoutMs: number;
-  /** Streams only: the longest silence between two chunks. */
-  readonly idleTimeoutMs: number;
-  /** The whole RPC, retries included; the caller's own deadline still applies when shorter. */
-  readonly totalTimeoutMs: number;
-  readonly retry: RetryPolicy;
-}
-
-/** What the policy needs of the RPC: its signal, its remaining deadline, its log summary. */
-export interface RpcHandle {
+/** What the core needs of the RPC it serves, whichever surface it came in by. */
+export interface CallContext {
   readonly signal: AbortSignal;
+  /** The caller's remaining deadline, when it set one. */
   readonly timeoutMs: () => number | undefined;
-  readonly summary: RpcSummary | undefined;
+  /** Headers the upstream request carries (the RPC's trace context). */
+  readonly upstreamHeaders: Readonly<Record<string, string>> | undefined;
+  /** Filled in as the call goes: model, usage, attempts, drifted chunks. */
+  readonly report: CallReport;
+  /** Streams only: called once as the stream ends, however it ends, before the caller sees the end. */
+  readonly ended?: (() => void) | undefined;
 }
 
-type Request = Omit<UpstreamCall, "signal">;
-
-/** The longest one stream works through buffered chunks before yielding the event loop. */
-const fairSliceMs = 2;
-
-export async function* streamWithPolicy(
-  upstream: Upstream,
-  request: Request,
-  rpc: RpcHandle,
-  policy: CallPolicy,
-): AsyncGenerator<JsonObject> {
-  const call = new CallScope(rpc, policy.totalTimeoutMs);
-  try {
-    const { chunks, first } = await call.withRetries(policy.retry, async (signal, attempt) => {
-      const disarm = attempt.arm(
-        policy.firstChunkTimeoutMs,
-        `no first chunk from Gemini within ${policy.firstChunkTimeoutMs} ms (TIMEOUT_FIRST_CHUNK_MS)`,
-      );
-      const iterator = (await upstream.streamGenerateContent({ ...request, signal }))[Symbol.asyncIterator]();
-      const first = await iterator.next();
-      disarm();
-      return { chunks: iterator, first };
-    });
-    if (first.done === true) return;
-    const idle = call.idleTimer(policy.idleTimeoutMs);
-    yield first.value;
-    let sliceStart = performance.now();
-    for (;;) {
-      const now = performance.now();
-      // When Gemini's data is already buffered, every await here resolves at once, and one stream
-      // could hold the event loop for seconds: other streams, and cancels, get a turn now and then.
-      if (now - sliceStart >= fairSliceMs) {
-        await setImmediate();
-        sliceStart = performance.now();
-      }
-      // Only time spent waiting on Gemini counts as idle; a slow reader is not Gemini's silence.
-      idle.waiting(now);
-      const next = await chunks.next();
-      idle.received();
-      if (next.done === true) break;
-      yield next.value;
-    }
-    // An upstream that ends quietly because our own signal fired has not given a complete answer.
-    call.signal.throwIfAborted();
-  } catch (error) {
-    throw call.explain(error);
-  } finally {
-    call.end();
-  }
-}
-
+/** A unary upstream call under the policy: retried, bounded by the total timeout, aborted with the RPC. */
 export async function unaryWithPolicy<T>(
-  rpc: RpcHandle,
+  rpc: CallContext,
   policy: CallPolicy,
   run: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
@@ -95,7 +41,7 @@ export async function unaryWithPolicy<T>(
 }
 
 /** One attempt: its own timeout, which ends the attempt's request (and the call) with DeadlineExceeded. */
-interface Attempt {
+export interface Attempt {
   /** Returns the function that disarms it. */
   arm(ms: number, message: string): () => void;
 }
@@ -105,15 +51,15 @@ interface Attempt {
  * reason) or when one of our timeouts fires (DeadlineExceeded naming the timeout); `end()`
  * aborts whatever is still open, so no upstream request outlives the RPC.
  */
-class CallScope {
-  readonly #rpc: RpcHandle;
+export class CallScope {
+  readonly #rpc: CallContext;
   readonly #controller = new AbortController();
   readonly #started = performance.now();
   readonly #totalMs: number;
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #onRpcAbort: () => void;
 
-  constructor(rpc: RpcHandle, totalMs: number) {
+  constructor(rpc: CallContext, totalMs: number) {
     this.#rpc = rpc;
     this.#totalMs = totalMs;
     this.#onRpcAbort = () => this.#controller.abort(rpc.signal.reason);
@@ -132,7 +78,7 @@ class CallScope {
 
   async withRetries<T>(policy: RetryPolicy, run: (signal: AbortSignal, attempt: Attempt) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      if (this.#rpc.summary !== undefined) this.#rpc.summary.attempts = attempt;
+      this.#rpc.report.attempts = attempt;
       // The attempt's own abort closes a failed attempt's request without ending the call.
       const controller = new AbortController();
       const signal = AbortSignal.any([this.#controller.signal, controller.signal]);
@@ -147,7 +93,7 @@ class CallScope {
         const delay = retryDelayMs(error, attempt, policy, this.#remainingMs());
         if (delay === undefined) throw error;
         // Only an UpstreamError is ever retried; its code needs no full (redacted, detailed) error.
-        if (error instanceof UpstreamError) this.#rpc.summary?.retriedCodes.push(Code[upstreamCode(error)]);
+        if (error instanceof UpstreamError) this.#rpc.report.retriedCodes.push(Code[upstreamCode(error)]);
         await sleep(delay, undefined, { signal: this.#controller.signal });
       }
     }

@@ -6,15 +6,8 @@
 import { Code } from "@connectrpc/connect";
 import { UpstreamError } from "../upstream/upstream.ts";
 import type { JsonObject } from "../upstream/upstream.ts";
+import type { RetryPolicy } from "../config/settings.ts";
 import { upstreamCode } from "./errors.ts";
-
-export interface RetryPolicy {
-  /** Attempts in all, the first included; 1 turns retries off. */
-  readonly maxAttempts: number;
-  readonly initialBackoffMs: number;
-  readonly maxBackoffMs: number;
-  readonly backoffMultiplier: number;
-}
 
 /**
  * The pause before attempt `attempt + 1`, or undefined when `error` is final: not retryable,

@@ -14,6 +14,7 @@ export function checkGenerateRequest(request: GenerateContentRequest, prefix = "
   return request.model;
 }
 
+/** Checks a CountTokens request (and the GenerateContentRequest it may carry); returns the model. */
 export function checkCountTokensRequest(request: CountTokensRequest): string {
   checkModel(request.model, "model");
   const nested = request.generateContentRequest;

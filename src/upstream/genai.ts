@@ -13,18 +13,21 @@
 
 import { ApiError, GoogleGenAI } from "@google/genai";
 import type { ContentListUnion, GenerateContentResponse } from "@google/genai";
-import type { Config } from "../config.ts";
+import { isRecord } from "../config/json.ts";
+import type { Backend } from "../config/settings.ts";
 import { UpstreamError } from "./upstream.ts";
 import type { GoogleRpcStatus, JsonObject, JsonValue, Upstream, UpstreamCall } from "./upstream.ts";
 
+/** Which Gemini backend the SDK calls, and with what credentials. */
 export interface GenaiUpstreamOptions {
-  readonly backend: Config["backend"];
+  readonly backend: Backend;
   readonly apiKey: string | undefined;
   readonly baseUrl: string | undefined;
   readonly vertexProject?: string | undefined;
   readonly vertexLocation?: string | undefined;
 }
 
+/** The Upstream over one @google/genai client. */
 export function createGenaiUpstream(options: GenaiUpstreamOptions): Upstream {
   const vertexai = options.backend === "vertex";
   const ai = new GoogleGenAI({
@@ -39,26 +42,16 @@ export function createGenaiUpstream(options: GenaiUpstreamOptions): Upstream {
 
   return {
     async streamGenerateContent(call) {
-      const stream = await callSdk(call, () =>
-        ai.models.generateContentStream({
-          model: call.model,
-          contents: contentsOf(call),
-          // One upstream request per RPC: continuation hops would re-chunk and sum usage behind our back.
-          config: { ...requestOptions(call), automaticContinuation: false },
-        }),
-      );
-      return wireChunks(stream, call.signal);
+      const stream = await callSdk(call, () => ai.models.generateContentStream(generateParameters(call)));
+      return {
+        chunks: stream,
+        toJson: (chunk) => toWireChunk(chunk as GenerateContentResponse),
+        toError: (error) => toUpstreamError(error, call.signal, "stream"),
+      };
     },
 
     async generateContent(call) {
-      const response = await callSdk(call, () =>
-        ai.models.generateContent({
-          model: call.model,
-          contents: contentsOf(call),
-          config: { ...requestOptions(call), automaticContinuation: false },
-        }),
-      );
-      return toWireChunk(response);
+      return toWireChunk(await callSdk(call, () => ai.models.generateContent(generateParameters(call))));
     },
 
     async countTokens(call) {
@@ -76,20 +69,14 @@ function contentsOf(call: UpstreamCall): ContentListUnion {
   return (call.body["contents"] ?? []) as unknown as ContentListUnion;
 }
 
+function generateParameters(call: UpstreamCall) {
+  // One upstream request per RPC: continuation hops would re-chunk and sum usage behind our back.
+  return { model: call.model, contents: contentsOf(call), config: { ...requestOptions(call), automaticContinuation: false } };
+}
+
 function requestOptions(call: UpstreamCall) {
   const { contents: _sentAsContents, ...extraBody } = call.body;
   return { abortSignal: call.signal, httpOptions: { extraBody, ...(call.headers === undefined ? {} : { headers: { ...call.headers } }) } };
-}
-
-async function* wireChunks(
-  stream: AsyncGenerator<GenerateContentResponse>,
-  signal: AbortSignal,
-): AsyncGenerator<JsonObject> {
-  try {
-    for await (const chunk of stream) yield toWireChunk(chunk);
-  } catch (error) {
-    throw toUpstreamError(error, signal, "stream");
-  }
 }
 
 function toWireChunk(chunk: GenerateContentResponse): JsonObject {
@@ -164,7 +151,7 @@ function parseJsonAt(text: string, start: number): JsonValue | undefined {
 }
 
 function rpcStatusOf(body: JsonValue | undefined): GoogleRpcStatus | undefined {
-  if (!isObject(body) || !isObject(body["error"])) return undefined;
+  if (!isRecord(body) || !isRecord(body["error"])) return undefined;
   const error = body["error"];
   const code = error["code"];
   const message = error["message"];
@@ -174,10 +161,6 @@ function rpcStatusOf(body: JsonValue | undefined): GoogleRpcStatus | undefined {
     code: typeof code === "number" ? code : 0,
     message: typeof message === "string" ? message : "",
     status: typeof status === "string" && /^[A-Z_]+$/.test(status) ? status : undefined,
-    details: Array.isArray(details) ? details.filter(isObject) : [],
+    details: Array.isArray(details) ? details.filter((detail): detail is JsonObject => isRecord(detail)) : [],
   };
-}
-
-function isObject(value: JsonValue | undefined): value is JsonObject {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

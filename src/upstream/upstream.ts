@@ -2,9 +2,12 @@
 // sides (request bodies in, GenerateContentResponse chunks out), so the handlers never see the
 // SDK and the SDK wrapper never sees Connect.
 
+/** A JSON value, as Gemini's REST API sends and takes it. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObject;
+/** A JSON object. */
 export type JsonObject = { [key: string]: JsonValue };
 
+/** One upstream request. */
 export interface UpstreamCall {
   /** `models/{id}` or a bare model id, as Gemini accepts it. */
   readonly model: string;
@@ -16,9 +19,23 @@ export interface UpstreamCall {
   readonly headers?: Readonly<Record<string, string>> | undefined;
 }
 
+/**
+ * A response stream, handed over as the client reads it so the reader's one loop does the per-chunk
+ * work: `chunks` are the client's own objects, `toJson` makes one Gemini's REST JSON.
+ */
+export interface UpstreamStream {
+  /** The client's chunks as Gemini sends them; a failure rejects with the client's own error. */
+  readonly chunks: AsyncIterator<object>;
+  /** One chunk as Gemini's REST JSON (what the client reshaped, undone). */
+  toJson(chunk: object): JsonObject;
+  /** A failure of `chunks.next()` as an UpstreamError. */
+  toError(error: unknown): UpstreamError;
+}
+
+/** What the core calls Gemini through; src/upstream/genai.ts is the one implementation. */
 export interface Upstream {
   /** Resolves when Gemini accepted the request (HTTP errors reject here); chunks arrive as Gemini sends them. */
-  streamGenerateContent(call: UpstreamCall): Promise<AsyncIterable<JsonObject>>;
+  streamGenerateContent(call: UpstreamCall): Promise<UpstreamStream>;
   generateContent(call: UpstreamCall): Promise<JsonObject>;
   countTokens(call: UpstreamCall): Promise<JsonObject>;
 }
@@ -43,6 +60,7 @@ export interface GoogleRpcStatus {
   readonly details: readonly JsonObject[];
 }
 
+/** Every failure of an upstream call, sorted by `failure`. */
 export class UpstreamError extends Error {
   override name = "UpstreamError";
   readonly failure: UpstreamFailure;

@@ -1,5 +1,5 @@
 // buf curl against a running gateway over each protocol, with no --schema: the schema comes from
-// server reflection. The commands are the ones the README gives, with the test server's port.
+// server reflection. The commands are the ones docs/debugging.md gives, with the test server's port.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startHarness } from "../support/harness.ts";

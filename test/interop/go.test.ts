@@ -1,12 +1,11 @@
 // A Go grpc-go client on the generated code in gen/go, against a running gateway: stream, unary,
-// a deadline that expires, an error with its typed details; and examples/go as a user builds it.
-// Both are built once, up front (the Go build cache, warmed by scripts/install-tools.sh, makes it quick).
+// a deadline that expires, an error with its typed details. It is built once, up front (the Go build
+// cache, warmed by scripts/install-tools.sh, makes it quick). The examples run in test/examples.test.ts.
 
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testCaller } from "../support/callers.ts";
 import { eventually, startHarness } from "../support/harness.ts";
 import type { Harness } from "../support/harness.ts";
 import { goTool, invalidKeyError, repoRoot, run } from "./support.ts";
@@ -34,10 +33,7 @@ async function build(go: string, module: string, output: string): Promise<void> 
 beforeAll(async () => {
   const go = goTool();
   binaries = await mkdtemp(join(tmpdir(), "gemini-connect-go-"));
-  await Promise.all([
-    build(go, "test/interop/go", join(binaries, "interop-client")),
-    build(go, "examples/go", join(binaries, "example")),
-  ]);
+  await build(go, "test/interop/go", join(binaries, "interop-client"));
   harness = await startHarness();
   address = new URL(harness.baseUrl).host;
 }, 180_000);
@@ -90,29 +86,5 @@ describe("a Go grpc-go client", () => {
         { "@type": "google.rpc.BadRequest", fieldViolations: [{ field: "key", description: "API key not valid" }] },
       ],
     });
-  });
-
-  it("runs examples/go as the README says", async () => {
-    const { code, stdout, stderr } = await run(join(binaries, "example"), ["-addr", address, "Why", "is", "the", "sky", "blue?"]);
-    expect(stderr).toBe("");
-    expect(code).toBe(0);
-    expect(stdout).toBe("Why is the sky blue?\n");
-  });
-
-  it("runs examples/go against a gateway that checks callers, with the key from GEMINI_CONNECT_KEY", async () => {
-    const caller = testCaller("go-example");
-    const guarded = await startHarness({ callers: [caller.caller] });
-    try {
-      const example = join(binaries, "example");
-      const args = ["-addr", new URL(guarded.baseUrl).host, "hello", "with", "a", "key"];
-      const withKey = await run(example, args, { env: { ...process.env, GEMINI_CONNECT_KEY: caller.key } });
-      expect(withKey).toEqual({ code: 0, stdout: "hello with a key\n", stderr: "" });
-      const { GEMINI_CONNECT_KEY: _, ...noKey } = process.env;
-      const without = await run(example, args, { env: noKey });
-      expect(without.code).toBe(1);
-      expect(without.stderr).toMatch(/^error: Unauthenticated: /);
-    } finally {
-      await guarded.close();
-    }
   });
 });

@@ -1,5 +1,5 @@
 // grpcurl against a running gateway, with no proto files: everything it knows comes from server
-// reflection. The commands are the ones the README gives, with the test server's port.
+// reflection. The commands are the ones docs/debugging.md gives, with the test server's port.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, startHarness } from "../support/harness.ts";

@@ -1,10 +1,9 @@
 // A Python grpcio client on the stubs in gen/python, against a running gateway: stream, unary,
-// cancel mid-stream, an error with its typed details; and examples/python as a user runs it.
+// cancel mid-stream, an error with its typed details. The examples run in test/examples.test.ts.
 
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testCaller } from "../support/callers.ts";
 import { eventually, startHarness } from "../support/harness.ts";
 import type { Harness } from "../support/harness.ts";
 import { collect, invalidKeyError, nextLine, python, repoRoot, run } from "./support.ts";
@@ -81,32 +80,5 @@ describe("a Python grpcio client", () => {
         { "@type": "google.rpc.BadRequest", fieldViolations: [{ field: "key", description: "API key not valid" }] },
       ],
     });
-  });
-
-  it("runs examples/python/stream.py as the README says", async () => {
-    const { code, stdout, stderr } = await run(
-      py.command,
-      ["examples/python/stream.py", "--addr", address, "Why", "is", "the", "sky", "blue?"],
-      { env: py.env },
-    );
-    expect(stderr).toBe("");
-    expect(code).toBe(0);
-    expect(stdout).toBe("Why is the sky blue?\n");
-  });
-
-  it("runs examples/python against a gateway that checks callers, with the key from GEMINI_CONNECT_KEY", async () => {
-    const caller = testCaller("python-example");
-    const guarded = await startHarness({ callers: [caller.caller] });
-    try {
-      const args = ["examples/python/stream.py", "--addr", new URL(guarded.baseUrl).host, "hello", "with", "a", "key"];
-      const withKey = await run(py.command, args, { env: { ...py.env, GEMINI_CONNECT_KEY: caller.key } });
-      expect(withKey).toEqual({ code: 0, stdout: "hello with a key\n", stderr: "" });
-      const { GEMINI_CONNECT_KEY: _, ...noKey } = py.env;
-      const without = await run(py.command, args, { env: noKey });
-      expect(without.code).toBe(1);
-      expect(without.stderr).toMatch(/^\nerror: UNAUTHENTICATED: /);
-    } finally {
-      await guarded.close();
-    }
   });
 });

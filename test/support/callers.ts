@@ -2,9 +2,8 @@
 
 import { createHash, randomBytes } from "node:crypto";
 import type { CallOptions } from "@connectrpc/connect";
-import type { Caller } from "../../src/ops/callers.ts";
-import { noLimits } from "../../src/ops/limits.ts";
-import type { Limits } from "../../src/ops/limits.ts";
+import { noLimits } from "../../src/config/callers-file.ts";
+import type { Caller, Limits } from "../../src/config/callers-file.ts";
 
 export interface TestCaller {
   readonly name: string;

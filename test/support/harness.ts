@@ -9,12 +9,11 @@ import { GenerativeService } from "../../gen/ts/geminiconnect/v1/generative_serv
 import type { GenerateContentRequest, GenerateContentResponse } from "../../gen/ts/geminiconnect/v1/generative_service_pb.ts";
 import { startEmulator } from "../../src/emulator/server.ts";
 import type { Emulator, EmulatorOptions } from "../../src/emulator/server.ts";
-import { createLogger } from "../../src/ops/logger.ts";
-import { createGateway } from "../../src/server.ts";
-import type { Caller } from "../../src/ops/callers.ts";
-import type { LimitSettings } from "../../src/ops/limits.ts";
-import type { Gateway } from "../../src/server.ts";
-import type { CallPolicy } from "../../src/generative/policy.ts";
+import { createLogger } from "../../src/observe/logger.ts";
+import { createGateway } from "../../src/gateway.ts";
+import type { Caller } from "../../src/config/callers-file.ts";
+import type { Gateway } from "../../src/gateway.ts";
+import type { CallPolicy, LimitSettings } from "../../src/config/settings.ts";
 import type { Tracer } from "@opentelemetry/api";
 import { createGenaiUpstream } from "../../src/upstream/genai.ts";
 
@@ -63,7 +62,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       done();
     },
   });
-  const logger = createLogger("debug", sink);
+  const logger = createLogger({ level: "debug", destination: sink });
   const upstream = createGenaiUpstream({ backend: "gemini", apiKey: upstreamKey, baseUrl: emulator.url });
   const gateway = createGateway({
     upstream,

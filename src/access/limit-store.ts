@@ -1,0 +1,173 @@
+// Where the limits' counters live: in Redis when REDIS_URL is set, so every replica draws on one
+// budget, and in this process otherwise. When Redis goes away the counters fall back to this
+// replica's memory (each replica then enforces every budget on its own, so N replicas allow up to
+// N times it) rather than refusing everyone: a Redis outage must not become a Gemini outage, and
+// Gemini's own project quota still stands behind us. The switch is logged loudly both ways.
+
+import { Redis } from "ioredis";
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
+import type { RateLimiterAbstract } from "rate-limiter-flexible";
+import type { LimitSettings } from "../config/settings.ts";
+import type { Logger } from "../observe/logger.ts";
+
+/** Where a counter operation ran. */
+export type StoreName = "redis" | "memory";
+
+/** One counter, in both stores: Redis (when set) and this process. */
+export interface Counter {
+  readonly redis: RateLimiterRedis | undefined;
+  readonly memory: RateLimiterMemory;
+}
+
+/** The outcome of one counter operation. */
+export interface CounterAnswer {
+  readonly store: StoreName;
+  readonly res: RateLimiterRes | null;
+  /** The operation was refused (over the limit); `res` says until when. */
+  readonly refused: boolean;
+}
+
+/** The counters of the limits, shared through Redis or kept in this process. */
+export interface LimitStore {
+  /** Whether REDIS_URL is set: then every RPC's log line says which store its limits used. */
+  readonly shared: boolean;
+  /** A counter of `points` per `seconds` under `keyPrefix`; in memory, per `memorySeconds` (0: for ever). */
+  counter(keyPrefix: string, points: number, seconds: number, memorySeconds: number): Counter;
+  /**
+   * Runs one operation: on Redis while it answers, else (or when it fails now) in memory.
+   * With `store` given, only there: a slot taken in one store is given back to the same one.
+   */
+  run(counter: Counter, op: (limiter: RateLimiterAbstract) => Promise<RateLimiterRes | null>, store?: StoreName): Promise<CounterAnswer>;
+  /** Waits a little for Redis at start, so the first RPCs already share the budget. */
+  ready(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What createLimitStore needs: Redis (undefined: memory only) and where to log its comings and goings. */
+export interface LimitStoreOptions {
+  readonly redis: LimitSettings["redis"];
+  readonly logger: Logger;
+}
+
+// One message for every way Redis goes away, so one alert catches them all.
+const redisDown =
+  "REDIS UNREACHABLE: limits are now kept by each replica on its own (N replicas allow N times each budget) until it is back";
+// How long the start waits for Redis before it serves with local limits.
+const startWaitMs = 2_000;
+
+/** The counters' store: Redis with its fallback to memory, or memory alone. */
+export function createLimitStore(options: LimitStoreOptions): LimitStore {
+  const redis = options.redis === undefined ? undefined : connectRedis(options.redis, options.logger);
+  return {
+    shared: redis !== undefined,
+    counter(keyPrefix, points, seconds, memorySeconds) {
+      return {
+        redis:
+          redis === undefined
+            ? undefined
+            : new RateLimiterRedis({ storeClient: redis.client, keyPrefix, points, duration: seconds, rejectIfRedisNotReady: true }),
+        memory: new RateLimiterMemory({ keyPrefix, points, duration: memorySeconds }),
+      };
+    },
+    async run(counter, op, store) {
+      if (counter.redis !== undefined && store !== "memory" && (store === "redis" || redis?.client.status === "ready")) {
+        try {
+          return { store: "redis", ...(await attempt(counter.redis, op)) };
+        } catch (error) {
+          redis?.failed(error);
+          if (store === "redis") throw error;
+        }
+      }
+      return { store: "memory", ...(await attempt(counter.memory, op)) };
+    },
+    ready: async () => redis?.ready(),
+    async close() {
+      redis?.close();
+    },
+  };
+}
+
+interface RedisConnection {
+  readonly client: Redis;
+  /** A command failed: Redis counts as gone until it reconnects. */
+  failed(error: unknown): void;
+  ready(): Promise<void>;
+  close(): void;
+}
+
+function connectRedis(settings: NonNullable<LimitSettings["redis"]>, logger: Logger): RedisConnection {
+  // Never the URL itself in a log line: it may carry a password.
+  const url = new URL(settings.url);
+  const where = `${url.hostname}:${url.port || "6379"}`;
+  const client = new Redis(settings.url, {
+    lazyConnect: true,
+    // Commands fail at once while disconnected, rather than queue: the RPC goes on with local limits.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    // A Redis that hangs is as good as gone.
+    commandTimeout: settings.timeoutMs,
+    connectTimeout: Math.max(settings.timeoutMs, 1_000),
+    // Keep trying for as long as the process lives; limits go back to Redis once it answers.
+    retryStrategy: (times) => Math.min(times * 100, 2_000),
+  });
+  let up = false;
+  let everUp = false;
+  let closing = false;
+  let lastError = "";
+  client.on("error", (error: Error) => {
+    lastError = error.message;
+  });
+  client.on("ready", () => {
+    up = true;
+    lastError = "";
+    if (everUp) logger.warn({ redis: where }, "Redis is back: limits are shared by every replica again");
+    else logger.info({ redis: where }, "Redis connected: limits are shared by every replica");
+    everUp = true;
+  });
+  client.on("close", () => {
+    if (closing || !up) return;
+    up = false;
+    logger.error({ redis: where, reason: lastError || "connection closed" }, redisDown);
+  });
+
+  return {
+    client,
+    failed(error) {
+      if (!up) return;
+      up = false;
+      logger.error({ redis: where, reason: error instanceof Error ? error.message : String(error) }, redisDown);
+      // A command that timed out leaves the connection up but useless; a reconnect tells when it is back.
+      client.disconnect(true);
+    },
+    async ready() {
+      const connected = client.connect().then(
+        () => true,
+        () => false,
+      );
+      const timer = new Promise<boolean>((resolve) => setTimeout(resolve, startWaitMs, false).unref());
+      if (!(await Promise.race([connected, timer]))) {
+        logger.error(
+          { redis: where },
+          "REDIS UNREACHABLE at start: limits are kept by each replica on its own (N replicas allow N times each budget) until it answers",
+        );
+      }
+    },
+    close() {
+      closing = true;
+      client.disconnect();
+    },
+  };
+}
+
+async function attempt(
+  limiter: RateLimiterAbstract,
+  op: (limiter: RateLimiterAbstract) => Promise<RateLimiterRes | null>,
+): Promise<{ res: RateLimiterRes | null; refused: boolean }> {
+  try {
+    return { res: await op(limiter), refused: false };
+  } catch (error) {
+    // rate-limiter-flexible refuses with a RateLimiterRes, and fails with an Error.
+    if (error instanceof RateLimiterRes) return { res: error, refused: true };
+    throw error;
+  }
+}

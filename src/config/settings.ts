@@ -1,0 +1,191 @@
+// Every setting the service reads, taken from the environment once, validated and typed.
+// A bad value throws a ConfigError naming the variable, and main.ts stops the start with it.
+// The shapes of the settings live here too, so config/ needs nothing from the rest of src/.
+
+import { CallersFileError, loadCallersFile } from "./callers-file.ts";
+import type { Caller, Limits } from "./callers-file.ts";
+import { ConfigError, decimal, httpUrl, integer, oneOf, redisUrl, text } from "./env.ts";
+import type { Env } from "./env.ts";
+
+/** When and how often a failed upstream attempt is tried again. */
+export interface RetryPolicy {
+  /** Attempts in all, the first included; 1 turns retries off. */
+  readonly maxAttempts: number;
+  readonly initialBackoffMs: number;
+  readonly maxBackoffMs: number;
+  readonly backoffMultiplier: number;
+}
+
+/** The rules every upstream call runs under. */
+export interface CallPolicy {
+  /** Streams only: how long an attempt may wait for its first chunk. */
+  readonly firstChunkTimeoutMs: number;
+  /** Streams only: the longest silence between two chunks. */
+  readonly idleTimeoutMs: number;
+  /** The whole RPC, retries included; the caller's own deadline still applies when shorter. */
+  readonly totalTimeoutMs: number;
+  readonly retry: RetryPolicy;
+}
+
+/** The gateway-wide limits and where their counters live. */
+export interface LimitSettings {
+  /** Limits on all callers together. */
+  readonly global: Limits;
+  /** The rate window; the per-minute budgets apply per window (60 s but in tests). Whole seconds. */
+  readonly windowSeconds: number;
+  /** Undefined keeps the counters in this process. */
+  readonly redis: { readonly url: string; readonly timeoutMs: number } | undefined;
+}
+
+/** Which upstream the gateway calls. */
+export type Backend = "gemini" | "vertex" | "emulator";
+
+/** Every setting, validated. */
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly backend: Backend;
+  /** The upstream key; undefined only for the emulator backend. Never logged, never returned. */
+  readonly apiKey: string | undefined;
+  /** The SDK's httpOptions.baseUrl; undefined means Google's own endpoint. */
+  readonly baseUrl: string | undefined;
+  /** Vertex AI only: the Google Cloud project and location. */
+  readonly vertexProject: string | undefined;
+  readonly vertexLocation: string | undefined;
+  readonly logLevel: LogLevel;
+  readonly production: boolean;
+  /** Timeouts and retries of every upstream call. */
+  readonly callPolicy: CallPolicy;
+  /** The largest request message accepted (ResourceExhausted above it). */
+  readonly maxRequestBytes: number;
+  /** On SIGTERM, how long in-flight RPCs may run before they end with Unavailable. */
+  readonly shutdownGraceMs: number;
+  /** Set when OTEL_EXPORTER_OTLP_ENDPOINT is: traces on, under this service name. */
+  readonly tracingServiceName: string | undefined;
+  /** Pause between chunks of the in-process emulator, so a demo stream is visibly a stream. */
+  readonly emulatorChunkDelayMs: number;
+  /** Why the emulator was chosen, when it was chosen by default: main.ts says so loudly. */
+  readonly emulatorReason: string | undefined;
+  /** Who may call, from CALLERS_FILE; undefined runs open: everyone is let in, only global limits apply. */
+  readonly callers: readonly Caller[] | undefined;
+  /** Global limits, the rate window, and the Redis that shares the counters between replicas. */
+  readonly limits: LimitSettings;
+}
+
+const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+/** A pino level, as LOG_LEVEL names it. */
+export type LogLevel = (typeof logLevels)[number];
+const backends: readonly Backend[] = ["gemini", "vertex", "emulator"];
+const day = 86_400_000;
+
+/** The settings from `env` (process.env by default); throws a ConfigError naming a bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const production = env["NODE_ENV"] === "production";
+  const apiKey = text(env, "GEMINI_API_KEY") ?? text(env, "GOOGLE_API_KEY");
+  const explicitBackend = oneOf(env, "GEMINI_BACKEND", backends);
+  const vertexProject = text(env, "GOOGLE_CLOUD_PROJECT");
+  const vertexLocation = text(env, "GOOGLE_CLOUD_LOCATION");
+
+  let backend: Backend;
+  let emulatorReason: string | undefined;
+  if (explicitBackend !== undefined) {
+    backend = explicitBackend;
+  } else if (apiKey !== undefined) {
+    backend = "gemini";
+  } else if (production) {
+    throw new ConfigError(
+      "GEMINI_API_KEY is not set and NODE_ENV=production: refusing to start on the built-in emulator " +
+        "(set GEMINI_API_KEY, or GEMINI_BACKEND=emulator to mean it)",
+    );
+  } else {
+    backend = "emulator";
+    emulatorReason = "GEMINI_API_KEY is not set";
+  }
+
+  if (backend === "gemini" && apiKey === undefined) {
+    throw new ConfigError("GEMINI_BACKEND=gemini needs GEMINI_API_KEY (or GOOGLE_API_KEY)");
+  }
+  if (backend === "vertex" && apiKey === undefined && (vertexProject === undefined || vertexLocation === undefined)) {
+    throw new ConfigError(
+      "GEMINI_BACKEND=vertex needs GOOGLE_CLOUD_PROJECT and GOOGLE_CLOUD_LOCATION (or an express-mode GEMINI_API_KEY)",
+    );
+  }
+
+  const callers = callersFile(env, "CALLERS_FILE");
+  const allowOpen = oneOf(env, "AUTH_ALLOW_OPEN", ["true", "false"]) === "true";
+  if (callers === undefined && production && !allowOpen) {
+    throw new ConfigError(
+      "CALLERS_FILE is not set and NODE_ENV=production: refusing to start without caller authentication " +
+        "(set CALLERS_FILE, or AUTH_ALLOW_OPEN=true to mean it)",
+    );
+  }
+  const redis = redisUrl(env, "REDIS_URL");
+  const redisTimeoutMs = integer(env, "REDIS_TIMEOUT_MS", 1, 60_000) ?? 500;
+
+  return {
+    host: text(env, "HOST") ?? "0.0.0.0",
+    port: integer(env, "PORT", 0, 65535) ?? 8080,
+    backend,
+    apiKey: backend === "emulator" ? undefined : apiKey,
+    baseUrl: backend === "emulator" ? undefined : httpUrl(env, "GEMINI_BASE_URL"),
+    vertexProject,
+    vertexLocation,
+    logLevel: oneOf(env, "LOG_LEVEL", logLevels) ?? "info",
+    production,
+    callPolicy: {
+      firstChunkTimeoutMs: integer(env, "TIMEOUT_FIRST_CHUNK_MS", 1, day) ?? 180_000,
+      idleTimeoutMs: integer(env, "TIMEOUT_IDLE_MS", 1, day) ?? 60_000,
+      totalTimeoutMs: integer(env, "TIMEOUT_TOTAL_MS", 1, day) ?? 600_000,
+      retry: {
+        maxAttempts: integer(env, "RETRY_MAX_ATTEMPTS", 1, 10) ?? 5,
+        initialBackoffMs: integer(env, "RETRY_INITIAL_BACKOFF_MS", 0, 60_000) ?? 1_000,
+        maxBackoffMs: integer(env, "RETRY_MAX_BACKOFF_MS", 0, 600_000) ?? 10_000,
+        backoffMultiplier: decimal(env, "RETRY_BACKOFF_MULTIPLIER", 1, 10) ?? 1.3,
+      },
+    },
+    maxRequestBytes: integer(env, "MAX_REQUEST_BYTES", 1024, 2 ** 31 - 1) ?? 20 * 1024 * 1024,
+    shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 0, day) ?? 10_000,
+    tracingServiceName:
+      httpUrl(env, "OTEL_EXPORTER_OTLP_ENDPOINT") === undefined ? undefined : (text(env, "OTEL_SERVICE_NAME") ?? "gemini-connect"),
+    emulatorChunkDelayMs: integer(env, "EMULATOR_CHUNK_DELAY_MS", 0, 60_000) ?? 0,
+    emulatorReason,
+    callers,
+    limits: {
+      global: {
+        requestsPerMinute: limit(env, "LIMITS_REQUESTS_PER_MINUTE"),
+        tokensPerMinute: limit(env, "LIMITS_TOKENS_PER_MINUTE"),
+        concurrentStreams: limit(env, "LIMITS_CONCURRENT_STREAMS"),
+      },
+      windowSeconds: integer(env, "LIMITS_WINDOW_SECONDS", 1, 3600) ?? 60,
+      redis: redis === undefined ? undefined : { url: redis, timeoutMs: redisTimeoutMs },
+    },
+  };
+}
+
+/** The settings as they may be logged: secrets reduced to whether they are set. */
+export function describeConfig(config: Config): Record<string, unknown> {
+  const { apiKey, callers, limits, ...rest } = config;
+  return {
+    ...rest,
+    apiKey: apiKey === undefined ? "(unset)" : "(set)",
+    callers: callers === undefined ? "(open)" : callers.map((caller) => caller.name),
+    limits: { ...limits, redis: limits.redis === undefined ? "(unset)" : { url: "(set)", timeoutMs: limits.redis.timeoutMs } },
+  };
+}
+
+/** A limit from the environment: unset or 0 means none. */
+function limit(env: Env, name: string): number | undefined {
+  const value = integer(env, name, 0, Number.MAX_SAFE_INTEGER) ?? 0;
+  return value === 0 ? undefined : value;
+}
+
+function callersFile(env: Env, name: string): Caller[] | undefined {
+  const path = text(env, name);
+  if (path === undefined) return undefined;
+  try {
+    return loadCallersFile(path);
+  } catch (error) {
+    if (error instanceof CallersFileError) throw new ConfigError(`${name} ${path}: ${error.message}`);
+    throw error;
+  }
+}

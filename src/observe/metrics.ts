@@ -1,0 +1,155 @@
+// Prometheus metrics, under go-grpc-prometheus's names so existing dashboards and alerts work,
+// plus what an LLM gateway's operators ask: time to first chunk, gaps between chunks, streams in
+// flight, upstream attempts and retries, and tokens by model and kind. Every label value is from
+// a bounded set: a model name becomes a label only once Gemini has answered for it, and only the
+// first `maxModels` of those; the rest count as "other".
+
+import { Code } from "@connectrpc/connect";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
+import type { RpcEnd, RpcObserver, RpcStart } from "./observe.ts";
+import { tokenCounts } from "./rpc-record.ts";
+
+type Fallback = NonNullable<ConnectNodeAdapterOptions["fallback"]>;
+
+/** The metrics: an RPC observer with the registry it fills. */
+export interface Metrics extends RpcObserver {
+  readonly registry: Registry;
+}
+
+const rpcLabels = ["grpc_type", "grpc_service", "grpc_method"] as const;
+const latencyBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
+const gapBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const maxModels = 50;
+
+/** What createMetricsEndpoint needs. */
+export interface MetricsEndpointOptions {
+  readonly registry: Registry;
+}
+
+/** GET /metrics in Prometheus' text format. */
+export function createMetricsEndpoint(options: MetricsEndpointOptions): Fallback {
+  const { registry } = options;
+  return (_req, res) => {
+    registry.metrics().then(
+      (text) => {
+        res.writeHead(200, { "content-type": registry.contentType, "cache-control": "no-store" });
+        res.end(text);
+      },
+      () => {
+        res.writeHead(500);
+        res.end();
+      },
+    );
+  };
+}
+
+/** The gateway's metrics: an observer of every RPC, and the registry GET /metrics serves. */
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  const started = new Counter({ name: "grpc_server_started_total", help: "RPCs started on the server.", labelNames: rpcLabels, registers: [registry] });
+  const handled = new Counter({
+    name: "grpc_server_handled_total",
+    help: "RPCs completed on the server, whatever their code.",
+    labelNames: [...rpcLabels, "grpc_code"],
+    registers: [registry],
+  });
+  const handling = new Histogram({
+    name: "grpc_server_handling_seconds",
+    help: "Time from an RPC's start to its end (for streams, the end of the stream).",
+    labelNames: rpcLabels,
+    buckets: latencyBuckets,
+    registers: [registry],
+  });
+  const sent = new Counter({ name: "grpc_server_msg_sent_total", help: "Messages sent by the server.", labelNames: rpcLabels, registers: [registry] });
+  const received = new Counter({ name: "grpc_server_msg_received_total", help: "Messages received by the server.", labelNames: rpcLabels, registers: [registry] });
+  const firstChunk = new Histogram({
+    name: "gemini_time_to_first_chunk_seconds",
+    help: "Time from a stream's start to its first chunk sent to the caller.",
+    labelNames: ["model"],
+    buckets: latencyBuckets,
+    registers: [registry],
+  });
+  const gap = new Histogram({
+    name: "gemini_chunk_gap_seconds",
+    help: "Time between two consecutive chunks sent to the caller.",
+    buckets: gapBuckets,
+    registers: [registry],
+  });
+  const inFlight = new Gauge({ name: "gemini_streams_in_flight", help: "Streams open right now.", registers: [registry] });
+  const upstream = new Counter({
+    name: "gemini_upstream_requests_total",
+    help: "Requests made to Gemini, by outcome (ok, or the code they failed with).",
+    labelNames: ["model", "outcome"],
+    registers: [registry],
+  });
+  const retries = new Counter({ name: "gemini_upstream_retries_total", help: "Upstream requests retried, by the code that caused the retry.", labelNames: ["model", "code"], registers: [registry] });
+  const tokens = new Counter({
+    name: "gemini_tokens_total",
+    help: "Tokens Gemini reported in each RPC's final usage, by model, kind and caller.",
+    labelNames: ["model", "kind", "caller"],
+    registers: [registry],
+  });
+  const refused = new Counter({
+    name: "gemini_limit_refusals_total",
+    help: "RPCs refused by a limit, by the limit (e.g. caller.requests, global.tokens) and caller.",
+    labelNames: ["limit", "caller"],
+    registers: [registry],
+  });
+  const localLimits = new Counter({
+    name: "gemini_limits_without_redis_total",
+    help: "RPCs whose limits were checked in this process because Redis was unreachable.",
+    registers: [registry],
+  });
+
+  const models = new Set<string>();
+  const modelLabel = (end: RpcEnd): string => {
+    const model = end.call.model;
+    if (model === undefined) return "none";
+    const answered = end.call.usage !== undefined || end.error === undefined;
+    if (models.has(model)) return model;
+    if (!answered || models.size >= maxModels) return "other";
+    models.add(model);
+    return model;
+  };
+  const labelsOf = (rpc: RpcStart) => ({ grpc_type: rpc.type, grpc_service: rpc.service, grpc_method: rpc.method });
+
+  return {
+    registry,
+    started(rpc) {
+      started.inc(labelsOf(rpc));
+      received.inc(labelsOf(rpc));
+      if (rpc.type === "server_stream") inFlight.inc();
+    },
+    messageGap(_rpc, ms) {
+      gap.observe(ms / 1000);
+    },
+    ended(rpc, end) {
+      const labels = labelsOf(rpc);
+      const code = end.error === undefined ? "OK" : Code[end.error.code];
+      handled.inc({ ...labels, grpc_code: code });
+      handling.observe(labels, end.durationMs / 1000);
+      if (end.messages > 0) sent.inc(labels, end.messages);
+      if (rpc.type === "server_stream") inFlight.dec();
+
+      const { call, limits } = end;
+      // Caller names come from the callers file, not from the request: a bounded set.
+      const caller = end.caller ?? "none";
+      if (limits !== undefined && limits.limit !== "ok") refused.inc({ limit: limits.limit, caller });
+      if (limits?.store === "memory") localLimits.inc();
+      if (call.attempts === 0) return;
+      const model = modelLabel(end);
+      if (rpc.type === "server_stream" && end.firstMessageMs !== undefined) firstChunk.observe({ model }, end.firstMessageMs / 1000);
+      for (const retried of call.retriedCodes) {
+        upstream.inc({ model, outcome: retried });
+        retries.inc({ model, code: retried });
+      }
+      upstream.inc({ model, outcome: end.error === undefined ? "ok" : code });
+      if (call.usage === undefined) return;
+      const { total: _sum, toolUse, ...counts } = tokenCounts(call.usage);
+      for (const [kind, count] of Object.entries({ ...counts, tool_use: toolUse })) if (count > 0) tokens.inc({ model, kind, caller }, count);
+    },
+  };
+}

@@ -1,0 +1,158 @@
+// Watches every RPC from start to its real end and tells the observers (log line, metrics, traces).
+// For a server stream the end is when the last message went out, the stream failed, or the
+// caller went away: `next()` resolves at the first message, so the stream is wrapped, once, for
+// all observers. Also gives each RPC its request id (x-request-id, taken or made, and returned).
+// At the end it reads the per-RPC record (rpc-record.ts) that the inner layers left.
+
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { Interceptor } from "@connectrpc/connect";
+import { randomUUID } from "node:crypto";
+import { callerKey, callReportKey, limitDecisionKey, newCallReport, upstreamHeadersKey } from "./rpc-record.ts";
+import type { CallReport, LimitDecision } from "./rpc-record.ts";
+
+/** The protocol an RPC came in by. */
+export type Protocol = "grpc" | "grpc-web" | "connect";
+/** The kind of RPC, as go-grpc-prometheus labels it. */
+export type RpcType = "unary" | "server_stream" | "client_stream" | "bidi_stream";
+
+/** What is known of an RPC when it starts. */
+export interface RpcStart {
+  readonly service: string;
+  readonly method: string;
+  readonly type: RpcType;
+  readonly protocol: Protocol;
+  readonly requestId: string;
+  /** The caller's request headers. */
+  readonly header: Headers;
+}
+
+/** What is known of an RPC when it really ended. */
+export interface RpcEnd {
+  /** Undefined when the RPC succeeded. */
+  readonly error: ConnectError | undefined;
+  readonly durationMs: number;
+  /** Messages sent to the caller. */
+  readonly messages: number;
+  /** From the RPC's start to its first message; undefined when none went out. */
+  readonly firstMessageMs: number | undefined;
+  /** The authenticated caller's name (never its key); undefined when the gateway runs open. */
+  readonly caller: string | undefined;
+  /** What the limits decided; undefined when no limit applied. */
+  readonly limits: LimitDecision | undefined;
+  /** What the handler's call reported; all zero when the RPC never reached one. */
+  readonly call: Readonly<CallReport>;
+}
+
+/** One consumer of RPC starts and ends: the log line, the metrics, the traces. */
+export interface RpcObserver {
+  /** At the RPC's start; may return headers for the RPC's upstream request (its trace context). */
+  started?(rpc: RpcStart): Readonly<Record<string, string>> | undefined;
+  /** The pause between two consecutive messages of a stream: the one per-message hook, keep it cheap. */
+  messageGap?(rpc: RpcStart, ms: number): void;
+  /** At the RPC's real end; `rpc` is the object `started` saw. */
+  ended(rpc: RpcStart, end: RpcEnd): void;
+}
+
+/** What createObserveInterceptor needs. */
+export interface ObserveInterceptorOptions {
+  readonly observers: readonly RpcObserver[];
+}
+
+const requestIdPattern = /^[\w.:-]{1,128}$/;
+const noCall: Readonly<CallReport> = Object.freeze(newCallReport());
+
+/** Tells `observers` of every RPC's start, gaps between messages, and real end. */
+export function createObserveInterceptor(options: ObserveInterceptorOptions): Interceptor {
+  const { observers } = options;
+  const gapObservers = observers.filter((o) => o.messageGap !== undefined);
+  return (next) => async (req) => {
+    const started = performance.now();
+    const offered = req.header.get("x-request-id");
+    const rpc: RpcStart = {
+      service: req.service.typeName,
+      method: req.method.name,
+      type: rpcType(req.method.methodKind),
+      protocol: protocolOf(req.header.get("content-type")),
+      // A caller's id is kept only when it is a plain token, so nothing odd reaches a log line.
+      requestId: offered !== null && requestIdPattern.test(offered) ? offered : randomUUID(),
+      header: req.header,
+    };
+    for (const observer of observers) {
+      const headers = observer.started?.(rpc);
+      if (headers !== undefined) req.contextValues.set(upstreamHeadersKey, { ...req.contextValues.get(upstreamHeadersKey), ...headers });
+    }
+
+    let messages = 0;
+    let firstMessageMs: number | undefined;
+    const end = (error: unknown) => {
+      const record: RpcEnd = {
+        error: error === undefined ? undefined : ConnectError.from(error),
+        durationMs: performance.now() - started,
+        messages,
+        firstMessageMs,
+        caller: req.contextValues.get(callerKey)?.name,
+        limits: req.contextValues.get(limitDecisionKey),
+        call: req.contextValues.get(callReportKey) ?? noCall,
+      };
+      for (const observer of observers) observer.ended(rpc, record);
+    };
+
+    let res;
+    try {
+      res = await next(req);
+    } catch (error) {
+      const connectError = ConnectError.from(error);
+      connectError.metadata.set("x-request-id", rpc.requestId);
+      end(connectError);
+      throw connectError;
+    }
+    res.header.set("x-request-id", rpc.requestId);
+    if (!res.stream) {
+      messages = 1;
+      end(undefined);
+      return res;
+    }
+
+    const source = res.message;
+    async function* watched() {
+      let outcome: { error: unknown } | undefined;
+      let last = 0;
+      try {
+        for await (const message of source) {
+          const now = performance.now();
+          if (messages++ === 0) firstMessageMs = now - started;
+          else for (const observer of gapObservers) observer.messageGap?.(rpc, now - last);
+          last = now;
+          yield message;
+        }
+        outcome = { error: undefined };
+      } catch (error) {
+        outcome = { error };
+        throw error;
+      } finally {
+        // Neither completed nor failed: the caller stopped reading (cancel, deadline, disconnect).
+        end(outcome === undefined ? (req.signal.reason ?? new ConnectError("caller went away", Code.Canceled)) : outcome.error);
+      }
+    }
+    return { ...res, message: watched() };
+  };
+}
+
+function protocolOf(contentType: string | null): Protocol {
+  if (contentType?.startsWith("application/grpc-web") === true) return "grpc-web";
+  if (contentType?.startsWith("application/grpc") === true) return "grpc";
+  return "connect";
+}
+
+function rpcType(kind: string): RpcType {
+  switch (kind) {
+    case "server_streaming":
+      return "server_stream";
+    case "client_streaming":
+      return "client_stream";
+    case "bidi_streaming":
+      return "bidi_stream";
+    default:
+      return "unary";
+  }
+}

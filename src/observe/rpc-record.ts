@@ -1,0 +1,71 @@
+// The per-RPC record, as Connect context values: one key per writer, each set once, read by those
+// that come after. Into the handler: the caller (set by auth) and the headers for the upstream
+// request (set by the observing interceptor). Out of it: the limits' decision (set by limits) and
+// the call's report (set by the handler, filled by src/generative/ as the call goes), which the
+// observers read when the RPC ends.
+
+import { createContextKey } from "@connectrpc/connect";
+import type { GenerateContentResponse_UsageMetadata } from "../../gen/ts/geminiconnect/v1/generative_service_pb.ts";
+import type { Caller } from "../config/callers-file.ts";
+
+/** The authenticated caller of this RPC; undefined when the gateway runs open. */
+export const callerKey = createContextKey<Caller | undefined>(undefined, { description: "the authenticated caller" });
+
+/** Headers the RPC's upstream request carries: its W3C trace context, when tracing is on. */
+export const upstreamHeadersKey = createContextKey<Readonly<Record<string, string>> | undefined>(undefined, {
+  description: "headers for the upstream request",
+});
+
+/** What the limits decided for one RPC. */
+export interface LimitDecision {
+  /** "ok", or the limit that refused the RPC ("caller.requests", "global.tokens", ...). */
+  readonly limit: string;
+  /** With REDIS_URL set: where the limits were kept; "memory" means Redis was unreachable. */
+  readonly store: "redis" | "memory" | undefined;
+}
+
+/** What the limits decided for this RPC; undefined when no limit applies to it. */
+export const limitDecisionKey = createContextKey<LimitDecision | undefined>(undefined, { description: "the limits' decision" });
+
+/** What a generative call reports about itself. Written only by src/generative/, as the call goes. */
+export interface CallReport {
+  model: string | undefined;
+  /** The last usage Gemini reported: for a stream, the running total of its last chunk. */
+  usage: GenerateContentResponse_UsageMetadata | undefined;
+  /** Upstream attempts made; more than 1 when retried. 0 when the RPC never reached Gemini. */
+  attempts: number;
+  /** The codes of the attempts that failed and were retried, in order. */
+  retriedCodes: string[];
+  /** Upstream chunks that carried fields or enum values our proto does not know (API drift). */
+  driftedChunks: number;
+}
+
+/** A report of a call that has not started. */
+export function newCallReport(): CallReport {
+  return { model: undefined, usage: undefined, attempts: 0, retriedCodes: [], driftedChunks: 0 };
+}
+
+/** The report of the call this RPC's handler made; undefined when the RPC never reached one. */
+export const callReportKey = createContextKey<CallReport | undefined>(undefined, { description: "the handler's call report" });
+
+/** Gemini's usage by kind of token: the one mapping the log line, metrics, traces and trailers share. */
+export interface TokenCounts {
+  readonly prompt: number;
+  readonly candidates: number;
+  readonly thoughts: number;
+  readonly cached: number;
+  readonly toolUse: number;
+  readonly total: number;
+}
+
+/** The token counts of a usage record. */
+export function tokenCounts(usage: GenerateContentResponse_UsageMetadata): TokenCounts {
+  return {
+    prompt: usage.promptTokenCount,
+    candidates: usage.candidatesTokenCount,
+    thoughts: usage.thoughtsTokenCount,
+    cached: usage.cachedContentTokenCount,
+    toolUse: usage.toolUsePromptTokenCount,
+    total: usage.totalTokenCount,
+  };
+}
