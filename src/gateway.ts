@@ -8,11 +8,17 @@ import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { GenerativeService } from "../gen/ts/geminiconnect/v1/generative_service_pb.ts";
 import { createAuthInterceptor } from "./access/auth.ts";
+import { createResponseCache } from "./cache/cache.ts";
+import { createCachedCore } from "./cache/cached-core.ts";
+import { createMemoryStore } from "./cache/memory-store.ts";
+import type { MemoryStore } from "./cache/memory-store.ts";
+import { createRedisStore } from "./cache/redis-store.ts";
+import type { RedisStore } from "./cache/redis-store.ts";
 import { createLimitStore } from "./access/limit-store.ts";
 import { createLimitsInterceptor } from "./access/limits.ts";
 import { noLimits } from "./config/callers-file.ts";
 import type { Caller } from "./config/callers-file.ts";
-import type { CallPolicy, LimitSettings } from "./config/settings.ts";
+import type { CacheSettings, CallPolicy, LimitSettings } from "./config/settings.ts";
 import { createGenerativeCore } from "./generative/core.ts";
 import { createHealthStatus, createProbeHandler, registerHealth } from "./grpc/health.ts";
 import type { HealthStatus } from "./grpc/health.ts";
@@ -39,6 +45,8 @@ export interface GatewayOptions {
   readonly callers?: readonly Caller[] | undefined;
   /** Global limits, the rate window and Redis; undefined: no global limits, in-process counters. */
   readonly limits?: LimitSettings | undefined;
+  /** The response cache's bounds (its entries live in the limits' Redis when set); undefined: no cache. */
+  readonly cache?: CacheSettings | undefined;
 }
 
 /** A built gateway: start it, stop it, read its health and metrics. */
@@ -63,12 +71,17 @@ export function createGateway(options: GatewayOptions): Gateway {
   const { logger } = options;
   const shutdown = new AbortController();
   const health = createHealthStatus();
-  const metrics = createMetrics();
-  const probes = createProbeHandler({ status: health });
-  const metricsEndpoint = createMetricsEndpoint({ registry: metrics.registry });
   const limits = options.limits ?? { global: noLimits, windowSeconds: 60, redis: undefined };
   const limitStore = createLimitStore({ redis: limits.redis, logger });
-  const core = createGenerativeCore({ upstream: options.upstream, policy: options.callPolicy });
+  const cacheStore = options.cache === undefined ? undefined : createCacheStore(options.cache, limits.redis, logger);
+  const metrics = createMetrics({ cacheStore });
+  const probes = createProbeHandler({ status: health });
+  const metricsEndpoint = createMetricsEndpoint({ registry: metrics.registry });
+  const uncached = createGenerativeCore({ upstream: options.upstream, policy: options.callPolicy });
+  const core =
+    cacheStore === undefined || options.cache === undefined
+      ? uncached
+      : createCachedCore({ core: uncached, cache: createResponseCache({ store: cacheStore, maxEntryBytes: options.cache.maxEntryBytes }) });
   const guarded = [GenerativeService];
   const observers = [
     createRpcLogObserver({ logger }),
@@ -77,7 +90,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   ];
   const handler = connectNodeAdapter({
     routes: (router) => {
-      router.service(GenerativeService, createGenerativeService({ core }));
+      router.service(GenerativeService, createGenerativeService({ core, cache: options.cache }));
       // Last: health reports on the services above, reflection describes them all and itself.
       registerHealth(router, health);
       registerReflection(router);
@@ -108,7 +121,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     health,
     metrics,
     async start(port, host) {
-      await limitStore.ready();
+      await Promise.all([limitStore.ready(), cacheStore !== undefined && "ready" in cacheStore ? cacheStore.ready() : undefined]);
       return listener.listen(port, host);
     },
     async stop(graceMs) {
@@ -122,8 +135,17 @@ export function createGateway(options: GatewayOptions): Gateway {
         listener.destroy();
         await listener.closed;
       } finally {
-        await limitStore.close();
+        await Promise.all([limitStore.close(), cacheStore?.close()]);
       }
     },
   };
+}
+
+/** The cache's store: the Redis the limits use, when set (shared by every replica), else this process's memory. */
+function createCacheStore(
+  settings: CacheSettings,
+  redis: LimitSettings["redis"],
+  logger: Logger,
+): MemoryStore | RedisStore {
+  return redis === undefined ? createMemoryStore({ maxBytes: settings.maxBytes }) : createRedisStore({ ...redis, logger });
 }

@@ -44,6 +44,7 @@ const gateway = createGateway({
   tracer: tracing?.tracer,
   callers: config.callers,
   limits: config.limits,
+  cache: config.cache,
 });
 if (config.callers === undefined) {
   logger.warn(

@@ -37,6 +37,16 @@ export interface LimitSettings {
   readonly redis: { readonly url: string; readonly timeoutMs: number } | undefined;
 }
 
+/** The response cache's bounds (docs/caching.md); its store is Redis when `LimitSettings.redis` is set. */
+export interface CacheSettings {
+  /** The in-memory store's bound: its entries and keys together. */
+  readonly maxBytes: number;
+  /** The largest answer stored; also the most one answer under way holds for the requests sharing it. */
+  readonly maxEntryBytes: number;
+  /** The most a request may ask with x-gemini-cache-ttl when its caller's entry sets no cache. */
+  readonly maxTtlSeconds: number;
+}
+
 /** Which upstream the gateway calls. */
 export type Backend = "gemini" | "vertex" | "emulator";
 
@@ -68,8 +78,9 @@ export interface Config {
   readonly emulatorReason: string | undefined;
   /** Who may call, from CALLERS_FILE; undefined runs open: everyone is let in, only global limits apply. */
   readonly callers: readonly Caller[] | undefined;
-  /** Global limits, the rate window, and the Redis that shares the counters between replicas. */
+  /** Global limits, the rate window, and the Redis that shares the counters (and cache entries) between replicas. */
   readonly limits: LimitSettings;
+  readonly cache: CacheSettings;
 }
 
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -120,6 +131,11 @@ export function loadConfig(env: Env = process.env): Config {
     );
   }
   const redis = redisUrl(env, "REDIS_URL");
+  const cacheMaxBytes = integer(env, "CACHE_MAX_BYTES", 1024, Number.MAX_SAFE_INTEGER) ?? 256 * 1024 * 1024;
+  const cacheMaxEntryBytes = integer(env, "CACHE_MAX_ENTRY_BYTES", 1024, 2 ** 31 - 1) ?? 1024 * 1024;
+  if (cacheMaxEntryBytes > cacheMaxBytes) {
+    throw new ConfigError(`CACHE_MAX_ENTRY_BYTES (${cacheMaxEntryBytes}) must not be more than CACHE_MAX_BYTES (${cacheMaxBytes})`);
+  }
   const redisTimeoutMs = integer(env, "REDIS_TIMEOUT_MS", 1, 60_000) ?? 500;
 
   return {
@@ -158,6 +174,11 @@ export function loadConfig(env: Env = process.env): Config {
       },
       windowSeconds: integer(env, "LIMITS_WINDOW_SECONDS", 1, 3600) ?? 60,
       redis: redis === undefined ? undefined : { url: redis, timeoutMs: redisTimeoutMs },
+    },
+    cache: {
+      maxBytes: cacheMaxBytes,
+      maxEntryBytes: cacheMaxEntryBytes,
+      maxTtlSeconds: integer(env, "CACHE_MAX_TTL_SECONDS", 1, 2_592_000) ?? 86_400,
     },
   };
 }

@@ -6,6 +6,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { CallPolicy, RetryPolicy } from "../config/settings.ts";
+import type { CacheCall } from "../cache/directive.ts";
 import type { CallReport } from "../observe/rpc-record.ts";
 import { UpstreamError } from "../upstream/upstream.ts";
 import { toConnectError, upstreamCode } from "./errors.ts";
@@ -22,6 +23,8 @@ export interface CallContext {
   readonly report: CallReport;
   /** Streams only: called once as the stream ends, however it ends, before the caller sees the end. */
   readonly ended?: (() => void) | undefined;
+  /** Set when the response cache is on for this call (src/cache/cached-core.ts reads it). */
+  readonly cache?: CacheCall | undefined;
 }
 
 /** A unary upstream call under the policy: retried, bounded by the total timeout, aborted with the RPC. */

@@ -30,6 +30,8 @@ export function createRpcLogObserver(options: RpcLogObserverOptions): RpcObserve
         ...(rpc.type === "server_stream" ? { chunks: end.messages, firstChunkMs: roundMs(end.firstMessageMs) } : {}),
         ...(call.usage === undefined ? {} : { tokens: tokenCounts(call.usage) }),
         ...(call.driftedChunks > 0 ? { driftedChunks: call.driftedChunks } : {}),
+        ...(call.cache === undefined ? {} : { cache: call.cache }),
+        ...(call.cacheAgeSeconds === undefined ? {} : { cacheAgeSeconds: call.cacheAgeSeconds }),
         ...(end.caller === undefined ? {} : { caller: end.caller }),
         ...(limits === undefined ? {} : { limit: limits.limit }),
         ...(limits?.store === undefined ? {} : { limitStore: limits.store }),
