@@ -55,15 +55,20 @@ export interface ResponseCache {
   answer(lookup: CacheLookup, generate: (signal: AbortSignal) => AsyncIterable<GenerateContentResponse>): Promise<CacheAnswer>;
 }
 
-interface Encoded {
-  readonly message: GenerateContentResponse;
-  readonly binary: Uint8Array;
-}
-
 /** An exact-match response cache with in-flight coalescing, over one store. */
 export function createResponseCache(options: ResponseCacheOptions): ResponseCache {
   const now = options.now ?? Date.now;
-  const coalescer = createCoalescer<Encoded>({ maxBufferedBytes: options.maxEntryBytes, sizeOf: (chunk) => chunk.binary.byteLength });
+  // Each chunk is encoded once, as it is shared: its size bounds the flight, its bytes are the entry.
+  const binaries = new WeakMap<GenerateContentResponse, Uint8Array>();
+  const binaryOf = (chunk: GenerateContentResponse): Uint8Array => {
+    let binary = binaries.get(chunk);
+    if (binary === undefined) {
+      binary = toBinary(GenerateContentResponseSchema, chunk);
+      binaries.set(chunk, binary);
+    }
+    return binary;
+  };
+  const coalescer = createCoalescer<GenerateContentResponse>({ maxBufferedBytes: options.maxEntryBytes, sizeOf: (chunk) => binaryOf(chunk).byteLength });
 
   async function lookup(key: string, ttlSeconds: number): Promise<CacheEntry | undefined> {
     const bytes = await options.store.get(key);
@@ -88,34 +93,21 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
         }
       }
       const joined = coalescer.join(key, {
-        start: (signal) => encoded(generate(signal)),
+        start: generate,
         signal: request.signal,
         follow: request.read,
         completed: async (chunks) => {
-          if (!isStorableAnswer(chunks.map((chunk) => chunk.message))) return;
-          const usage = chunks.findLast((chunk) => chunk.message.usageMetadata !== undefined)?.message.usageMetadata;
-          const entry = encodeEntry({ chunks: chunks.map((chunk) => chunk.binary), usage, storedAtMs: now() });
+          if (!isStorableAnswer(chunks)) return;
+          const usage = chunks.findLast((chunk) => chunk.usageMetadata !== undefined)?.usageMetadata;
+          const entry = encodeEntry({ chunks: chunks.map(binaryOf), usage, storedAtMs: now() });
           if (entry.byteLength <= options.maxEntryBytes) await options.store.set(key, entry, request.ttlSeconds);
         },
       });
-      return {
-        result: joined.role === "leader" ? "miss" : "coalesced",
-        ageSeconds: undefined,
-        usage: undefined,
-        chunks: messages(joined.chunks),
-      };
+      return { result: joined.role === "leader" ? "miss" : "coalesced", ageSeconds: undefined, usage: undefined, chunks: joined.chunks };
     },
   };
 }
 
 async function* replay(entry: CacheEntry): AsyncGenerator<GenerateContentResponse> {
   for (const chunk of entry.chunks) yield fromBinary(GenerateContentResponseSchema, chunk);
-}
-
-async function* encoded(chunks: AsyncIterable<GenerateContentResponse>): AsyncGenerator<Encoded> {
-  for await (const message of chunks) yield { message, binary: toBinary(GenerateContentResponseSchema, message) };
-}
-
-async function* messages(chunks: AsyncIterable<Encoded>): AsyncGenerator<GenerateContentResponse> {
-  for await (const chunk of chunks) yield chunk.message;
 }
