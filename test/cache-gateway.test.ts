@@ -4,6 +4,7 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import type { CallOptions } from "@connectrpc/connect";
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { GenerateContentRequestSchema, GenerativeService } from "../gen/ts/geminiconnect/v1/generative_service_pb.ts";
@@ -70,6 +71,8 @@ async function metric(harness: Harness, series: string): Promise<number> {
 }
 
 describe("response cache through the gateway", () => {
+  const spans = new InMemorySpanExporter();
+  const tracer = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] }).getTracer("test");
   const cached = testCaller("cached", {}, { ttlSeconds: 600 });
   const other = testCaller("other", {}, { ttlSeconds: 600 });
   const sharedA = testCaller("shared-a", {}, { ttlSeconds: 600, namespace: "shared" });
@@ -82,6 +85,7 @@ describe("response cache through the gateway", () => {
       callers: [cached, other, sharedA, sharedB, plain, thrifty].map((c) => c.caller),
       limits: { global: { requestsPerMinute: undefined, tokensPerMinute: undefined, concurrentStreams: undefined }, windowSeconds: 60, redis: undefined },
       cache: roomy,
+      tracer,
     });
   });
   afterAll(async () => {
@@ -119,13 +123,15 @@ describe("response cache through the gateway", () => {
     expect(upstreamCalls(harness, prompt)).toBe(1);
   });
 
-  it("writes hit and age on the log line, and counts results in the metrics", async () => {
+  it("writes hit and age on the log line and the trace, and counts results in the metrics", async () => {
     const prompt = freshPrompt();
     const hitsBefore = await metric(harness, 'gemini_cache_requests_total{result="hit"}');
     await stream(harness.client("grpc"), cached, prompt);
     const hit = await stream(harness.client("grpc"), cached, prompt);
     expect(await logLine(harness, hit.requestId)).toMatchObject({ cache: "hit", cacheAgeSeconds: expect.any(Number), attempts: 0 });
     expect(await metric(harness, 'gemini_cache_requests_total{result="hit"}')).toBe(hitsBefore + 1);
+    const span = spans.getFinishedSpans().find((s) => s.attributes["gemini.cache.result"] === "hit");
+    expect(span?.attributes["gemini.cache.age_seconds"]).toEqual(expect.any(Number));
   });
 
   it("asks Gemini again once the TTL a request asked for has passed", async () => {
