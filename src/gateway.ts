@@ -6,7 +6,6 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Tracer } from "@opentelemetry/api";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { GenerativeService } from "../gen/ts/geminiconnect/v1/generative_service_pb.ts";
 import { createAuthInterceptor } from "./access/auth.ts";
 import { createResponseCache } from "./cache/cache.ts";
 import { createCachedCore } from "./cache/cached-core.ts";
@@ -18,24 +17,33 @@ import { createLimitStore } from "./access/limit-store.ts";
 import { createLimitsInterceptor } from "./access/limits.ts";
 import { noLimits } from "./config/callers-file.ts";
 import type { Caller } from "./config/callers-file.ts";
-import type { CacheSettings, CallPolicy, LimitSettings } from "./config/settings.ts";
+import { defaultConnectionLimits } from "./config/settings.ts";
+import type { CacheSettings, CallPolicy, ConnectionLimits, LimitSettings } from "./config/settings.ts";
 import { createGenerativeCore } from "./generative/core.ts";
 import { createHealthStatus, createProbeHandler, registerHealth } from "./grpc/health.ts";
 import type { HealthStatus } from "./grpc/health.ts";
 import { registerReflection } from "./grpc/reflection.ts";
 import { createCleartextListener } from "./listener.ts";
+import { createConnectionLog } from "./observe/connection-log.ts";
 import type { Logger } from "./observe/logger.ts";
 import { createMetrics, createMetricsEndpoint } from "./observe/metrics.ts";
 import type { Metrics } from "./observe/metrics.ts";
 import { createObserveInterceptor } from "./observe/observe.ts";
 import { createRpcLogObserver } from "./observe/rpc-log.ts";
 import { createTracingObserver } from "./observe/tracing.ts";
+import { createFallback } from "./surfaces/fallback.ts";
 import { createGenerativeService } from "./surfaces/generative-service.ts";
+import { generativeServices, registerGenerativeServices } from "./surfaces/google-service.ts";
 import type { Upstream } from "./upstream/upstream.ts";
+import { createSingleRouter } from "./routing/router.ts";
+import type { Router } from "./routing/router.ts";
 
 /** What createGateway needs: the upstream, the logger, and the settings that shape the RPCs. */
 export interface GatewayOptions {
-  readonly upstream: Upstream;
+  /** Where every call goes when there is no `router`. */
+  readonly upstream?: Upstream | undefined;
+  /** Routes calls over the upstreams and aliases of ROUTING_FILE. */
+  readonly router?: Router | undefined;
   readonly logger: Logger;
   readonly callPolicy: CallPolicy;
   readonly maxRequestBytes: number;
@@ -45,6 +53,8 @@ export interface GatewayOptions {
   readonly callers?: readonly Caller[] | undefined;
   /** Global limits, the rate window and Redis; undefined: no global limits, in-process counters. */
   readonly limits?: LimitSettings | undefined;
+  /** Connection deadlines and caps; undefined: the defaults. */
+  readonly connections?: ConnectionLimits | undefined;
   /** The response cache's bounds (its entries live in the limits' Redis when set); undefined: no cache. */
   readonly cache?: CacheSettings | undefined;
 }
@@ -77,26 +87,38 @@ export function createGateway(options: GatewayOptions): Gateway {
   const metrics = createMetrics({ cacheStore });
   const probes = createProbeHandler({ status: health });
   const metricsEndpoint = createMetricsEndpoint({ registry: metrics.registry });
-  const uncached = createGenerativeCore({ upstream: options.upstream, policy: options.callPolicy });
+  const router = routerOf(options);
+  const uncached = createGenerativeCore({ router, policy: options.callPolicy });
   const core =
     cacheStore === undefined || options.cache === undefined
       ? uncached
-      : createCachedCore({ core: uncached, cache: createResponseCache({ store: cacheStore, maxEntryBytes: options.cache.maxEntryBytes }) });
-  const guarded = [GenerativeService];
+      : createCachedCore({
+          core: uncached,
+          cache: createResponseCache({ store: cacheStore, maxEntryBytes: options.cache.maxEntryBytes }),
+          router,
+        });
+  const guarded = generativeServices;
   const observers = [
     createRpcLogObserver({ logger }),
     metrics,
     ...(options.tracer === undefined ? [] : [createTracingObserver({ tracer: options.tracer })]),
   ];
+  // Not an RPC: gRPC to unknown paths, the Gemini REST API, GET /metrics for Prometheus, /readyz
+  // and /healthz for load balancers, 404 otherwise. Set once the routes are known.
+  let fallback = probes;
   const handler = connectNodeAdapter({
     routes: (router) => {
-      router.service(GenerativeService, createGenerativeService({ core, cache: options.cache }));
+      registerGenerativeServices(router, createGenerativeService({ core, cache: options.cache }));
       // Last: health reports on the services above, reflection describes them all and itself.
       registerHealth(router, health);
       registerReflection(router);
+      fallback = createFallback({
+        handlers: router.handlers,
+        maxRequestBytes: options.maxRequestBytes,
+        otherwise: (req, res) => (req.url?.split("?", 1)[0] === "/metrics" ? metricsEndpoint(req, res) : probes(req, res)),
+      });
     },
-    // Not an RPC: GET /metrics for Prometheus, /readyz and /healthz for load balancers, 404 otherwise.
-    fallback: (req, res) => (req.url?.split("?", 1)[0] === "/metrics" ? metricsEndpoint(req, res) : probes(req, res)),
+    fallback: (req, res) => fallback(req, res),
     interceptors: [
       createObserveInterceptor({ observers }),
       // Inside the observer, so refusals are logged and counted; auth first, as limits are per caller.
@@ -115,7 +137,15 @@ export function createGateway(options: GatewayOptions): Gateway {
     maxTimeoutMs: 2 ** 31 - 1,
     shutdownSignal: shutdown.signal,
   });
-  const listener = createCleartextListener(handler);
+  const connectionLog = createConnectionLog({ logger });
+  const listener = createCleartextListener({
+    handler,
+    limits: options.connections ?? defaultConnectionLimits,
+    onCut: (cut) => {
+      metrics.connectionCut(cut);
+      connectionLog(cut);
+    },
+  });
 
   return {
     health,
@@ -139,6 +169,12 @@ export function createGateway(options: GatewayOptions): Gateway {
       }
     },
   };
+}
+
+function routerOf(options: GatewayOptions): Router {
+  if (options.router !== undefined) return options.router;
+  if (options.upstream === undefined) throw new Error("createGateway needs an upstream or a router");
+  return createSingleRouter(options.upstream);
 }
 
 /** The cache's store: the Redis the limits use, when set (shared by every replica), else this process's memory. */

@@ -1,4 +1,4 @@
-// Process entry: config -> upstream -> server -> listen -> signals. Nothing else.
+// Process entry: config -> upstream -> gateway -> listen -> signals. Nothing else.
 
 import { ConfigError } from "./config/env.ts";
 import { describeConfig, loadConfig } from "./config/settings.ts";
@@ -8,6 +8,8 @@ import { createLogger } from "./observe/logger.ts";
 import { startTracing } from "./observe/tracing.ts";
 import { createGateway } from "./gateway.ts";
 import { createGenaiUpstream } from "./upstream/genai.ts";
+import { createUpstreamClients } from "./routing/clients.ts";
+import { createPoolRouter } from "./routing/router.ts";
 
 let config: Config;
 try {
@@ -19,8 +21,12 @@ try {
 }
 
 const logger = createLogger({ level: config.logLevel });
+// Node prints its warnings (TimeoutOverflowWarning, deprecations) as plain text on stderr; here
+// they become log lines like everything else.
+process.removeAllListeners("warning");
+process.on("warning", (warning) => logger.warn({ warning: warning.name, detail: warning.message }, "node warning"));
 const emulator =
-  config.backend === "emulator"
+  config.backend === "emulator" && config.routing === undefined
     ? await startEmulator({ host: "127.0.0.1", port: 0, chunkDelayMs: config.emulatorChunkDelayMs })
     : undefined;
 if (emulator !== undefined) {
@@ -30,20 +36,30 @@ if (emulator !== undefined) {
   );
 }
 
-const upstream = createGenaiUpstream(
-  emulator === undefined
-    ? config
-    : { backend: "gemini", apiKey: "emulator-key", baseUrl: emulator.url },
-);
+const upstream =
+  config.routing === undefined
+    ? createGenaiUpstream(emulator === undefined ? config : { backend: "gemini", apiKey: "emulator-key", baseUrl: emulator.url })
+    : undefined;
+const router =
+  config.routing === undefined
+    ? undefined
+    : createPoolRouter({
+        table: config.routing,
+        clients: createUpstreamClients(config.routing),
+        logger,
+        onMarked: (name, state) => gateway.metrics.upstreamMarked(name, state),
+      });
 const tracing = config.tracingServiceName === undefined ? undefined : startTracing({ serviceName: config.tracingServiceName });
 const gateway = createGateway({
   upstream,
+  router,
   logger,
   callPolicy: config.callPolicy,
   maxRequestBytes: config.maxRequestBytes,
   tracer: tracing?.tracer,
   callers: config.callers,
   limits: config.limits,
+  connections: config.connections,
   cache: config.cache,
 });
 if (config.callers === undefined) {
@@ -52,7 +68,11 @@ if (config.callers === undefined) {
     "NO CALLER AUTHENTICATION: every caller is let in and only global limits apply. Set CALLERS_FILE to name your callers.",
   );
 }
-const address = await gateway.start(config.port, config.host);
+const address = await gateway.start(config.port, config.host).catch((error: NodeJS.ErrnoException) => {
+  if (error.code !== "EADDRINUSE") throw error;
+  process.stderr.write(`gemini-connect: ${config.host}:${config.port} is already in use: stop what listens there, or set PORT to another port\n`);
+  process.exit(2);
+});
 logger.info({ address: `${address.address}:${address.port}`, settings: describeConfig(config) }, "gemini-connect listening");
 
 let stopping = false;

@@ -79,10 +79,12 @@ describe("response cache through the gateway", () => {
   const sharedB = testCaller("shared-b", {}, { ttlSeconds: 600, namespace: "shared" });
   const plain = testCaller("plain");
   const thrifty = testCaller("thrifty", { tokensPerMinute: 25 }, { ttlSeconds: 600 });
+  // Shares its namespace with shared-a and shared-b, but may use only other models.
+  const narrow = testCaller("narrow", {}, { ttlSeconds: 600, namespace: "shared" });
   let harness: Harness;
   beforeAll(async () => {
     harness = await startHarness({
-      callers: [cached, other, sharedA, sharedB, plain, thrifty].map((c) => c.caller),
+      callers: [...[cached, other, sharedA, sharedB, plain, thrifty].map((c) => c.caller), { ...narrow.caller, models: ["gemini-2.0-*"] }],
       limits: { global: { requestsPerMinute: undefined, tokensPerMinute: undefined, concurrentStreams: undefined }, windowSeconds: 60, redis: undefined },
       cache: roomy,
       tracer,
@@ -183,6 +185,14 @@ describe("response cache through the gateway", () => {
     expect(upstreamCalls(harness, sharedPrompt)).toBe(1);
   });
 
+  it("never answers a caller from the cache with a model it may not use", async () => {
+    const prompt = freshPrompt();
+    await stream(harness.client("grpc"), sharedA, prompt);
+    const refused = await stream(harness.client("grpc"), narrow, prompt);
+    expect(refused.error?.code).toBe(Code.PermissionDenied);
+    expect(refused.chunks).toEqual([]);
+  });
+
   it("changes nothing for a caller without a cache setting, unless its request asks", async () => {
     const prompt = freshPrompt();
     const client = harness.client("grpc");
@@ -264,6 +274,27 @@ describe("response cache through the gateway", () => {
     await eventually(() => harness.emulator.openRequests === 0);
     const again = await stream(harness.client("grpc"), cached, prompt);
     expect(again.header.get("x-gemini-cache")).toBe("miss");
+    expect(upstreamCalls(harness, prompt)).toBe(2);
+  });
+
+  it("serves the Gemini REST/SSE ingress from the same cache, with the same headers", async () => {
+    const prompt = freshPrompt();
+    const rest = await fetch(`${harness.baseUrl}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-goog-api-key": cached.key },
+      body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: prompt }] }] }),
+    });
+    expect(rest.status).toBe(200);
+    expect(rest.headers.get("x-gemini-cache")).toBe("miss");
+    expect(await rest.text()).toContain("data: ");
+    // The same question over gRPC is the same request: a hit.
+    expect((await stream(harness.client("grpc"), cached, prompt)).header.get("x-gemini-cache")).toBe("hit");
+    const again = await fetch(`${harness.baseUrl}/v1beta/models/gemini-2.5-flash:generateContent`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-goog-api-key": plain.key, "x-gemini-cache-ttl": "60" },
+      body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: prompt }] }] }),
+    });
+    expect(again.headers.get("x-gemini-cache")).toBe("miss");
     expect(upstreamCalls(harness, prompt)).toBe(2);
   });
 

@@ -12,6 +12,9 @@ import {
 import type { GenerateContentRequest, GenerateContentResponse } from "../gen/ts/geminiconnect/v1/generative_service_pb.ts";
 import { decodeEntry, encodeEntry, isStorableAnswer } from "../src/cache/entry.ts";
 import { cacheKey } from "../src/cache/key.ts";
+import { createLogger } from "../src/observe/logger.ts";
+import { createPoolRouter, createSingleRouter } from "../src/routing/router.ts";
+import type { Upstream } from "../src/upstream/upstream.ts";
 
 const request = (init: MessageInitShape<typeof GenerateContentRequestSchema> = {}): GenerateContentRequest =>
   create(GenerateContentRequestSchema, {
@@ -63,6 +66,24 @@ describe("cache key", () => {
     expect(key(alias, { model: "models/gemini-2.5-flash" })).toBe(key(resolved));
     expect(key(alias, { model: "models/gemini-2.5-pro" })).not.toBe(key(resolved));
     expect(alias.model).toBe("fast");
+  });
+
+  it("resolves the model as the router does: an alias to the models that may answer, models/ or not", () => {
+    const upstream = { name: "a", backend: "gemini", apiKey: "k", credentialsFile: undefined, baseUrl: undefined, project: undefined, location: undefined, weight: 1, maxConcurrentStreams: undefined } as const;
+    const router = createPoolRouter({
+      table: {
+        upstreams: [upstream],
+        aliases: new Map([["fast", [{ model: "gemini-2.5-flash", upstreams: ["a"] }, { model: "models/gemini-2.0-flash", upstreams: ["a"] }]]]),
+        defaultPool: ["a"],
+      },
+      clients: new Map(),
+      logger: createLogger({ level: "silent" }),
+    });
+    expect(router.resolve("fast", undefined)).toBe("gemini-2.5-flash,gemini-2.0-flash");
+    expect(router.resolve("models/gemini-2.5-pro", undefined)).toBe("gemini-2.5-pro");
+    expect(() => router.resolve("gemini-2.5-pro", ["gemini-2.0-*"])).toThrow(/may not use the model "gemini-2.5-pro"/);
+    const single = createSingleRouter({} as Upstream);
+    expect(single.resolve("models/gemini-2.5-flash", undefined)).toBe(single.resolve("gemini-2.5-flash", undefined));
   });
 
   it("keeps map and Struct order as received: the same bytes are the same key, another order only a miss", () => {

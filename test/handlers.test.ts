@@ -3,6 +3,7 @@
 // reaches the trailers, mistakes and Gemini's failures get their codes, and the per-RPC record
 // reaches the observers (and the trace headers the upstream request).
 
+import { createSingleRouter } from "../src/routing/router.ts";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
 import type { Interceptor } from "@connectrpc/connect";
@@ -43,7 +44,7 @@ function setUp(answers: Answer[], interceptors: Interceptor[] = []) {
     started: () => ({ traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" }),
     ended: (rpc, end) => ended.push({ rpc, end }),
   };
-  const core = createGenerativeCore({ upstream, policy: { ...testCallPolicy, retry: { ...testCallPolicy.retry, maxAttempts: 1 } } });
+  const core = createGenerativeCore({ router: createSingleRouter(upstream), policy: { ...testCallPolicy, retry: { ...testCallPolicy.retry, maxAttempts: 1 } } });
   const transport = createRouterTransport((router) => router.service(GenerativeService, createGenerativeService({ core })), {
     router: { interceptors: [createObserveInterceptor({ observers: [observer] }), ...interceptors] },
   });

@@ -50,6 +50,7 @@ describe.each(protocols)("Health over %s", (protocol) => {
     expect(Object.fromEntries(Object.entries(statuses).map(([name, s]) => [name, s.status]))).toEqual({
       "": Status.SERVING,
       [generative]: Status.SERVING,
+      "google.ai.generativelanguage.v1beta.GenerativeService": Status.SERVING,
     });
   });
 });

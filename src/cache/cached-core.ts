@@ -12,6 +12,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { GenerateContentRequest, GenerateContentResponse } from "../../gen/ts/geminiconnect/v1/generative_service_pb.ts";
 import type { GenerativeCore } from "../generative/core.ts";
 import type { CallContext } from "../generative/policy.ts";
+import type { Router } from "../routing/router.ts";
 import { checkGenerateRequest } from "../generative/validate.ts";
 import type { CacheAnswer, ResponseCache } from "./cache.ts";
 import type { CachedMethod } from "./key.ts";
@@ -21,11 +22,13 @@ import type { CacheDirective } from "./directive.ts";
 export interface CachedCoreOptions {
   readonly core: GenerativeCore;
   readonly cache: ResponseCache;
+  /** The core's router: what a request's model resolves to, and whether the caller may use it. */
+  readonly router: Router;
 }
 
 /** `core` with the response cache in front of stream() and generate(). */
 export function createCachedCore(options: CachedCoreOptions): GenerativeCore {
-  const { core, cache } = options;
+  const { core, cache, router } = options;
   return {
     stream(request, rpc) {
       const directive = rpc.cache?.directive;
@@ -34,7 +37,7 @@ export function createCachedCore(options: CachedCoreOptions): GenerativeCore {
         rpc.report.cache = "bypass";
         return core.stream(request, rpc);
       }
-      return cachedStream(cache, core, request, rpc, directive);
+      return cachedStream({ cache, router }, core, request, rpc, directive);
     },
 
     async generate(request, rpc) {
@@ -44,7 +47,7 @@ export function createCachedCore(options: CachedCoreOptions): GenerativeCore {
         rpc.report.cache = "bypass";
         return core.generate(request, rpc);
       }
-      const answer = await ask(cache, request, rpc, directive, "unary", (signal) =>
+      const answer = await ask({ cache, router }, request, rpc, directive, "unary", (signal) =>
         once(() => core.generate(request, answerContext(rpc, signal))),
       );
       let response: GenerateContentResponse | undefined;
@@ -59,7 +62,7 @@ export function createCachedCore(options: CachedCoreOptions): GenerativeCore {
 }
 
 async function* cachedStream(
-  cache: ResponseCache,
+  cache: Cache,
   core: GenerativeCore,
   request: GenerateContentRequest,
   rpc: CallContext,
@@ -77,9 +80,18 @@ async function* cachedStream(
   }
 }
 
-/** Checks the request (a hit must not answer a request Gemini would refuse), then asks the cache. */
+/** The cache and what keys it. */
+interface Cache {
+  readonly cache: ResponseCache;
+  readonly router: Router;
+}
+
+/**
+ * Checks the request as the core would (a hit must not answer a request Gemini would refuse, nor
+ * serve a model the caller may not use), then asks the cache, keyed on the models that may answer.
+ */
 async function ask(
-  cache: ResponseCache,
+  { cache, router }: Cache,
   request: GenerateContentRequest,
   rpc: CallContext,
   directive: Exclude<CacheDirective, "bypass">,
@@ -87,8 +99,8 @@ async function ask(
   generate: (signal: AbortSignal) => AsyncIterable<GenerateContentResponse>,
 ): Promise<CacheAnswer> {
   rpc.report.model = checkGenerateRequest(request);
-  // The model as sent upstream: the core sends the request's own.
-  const answer = await cache.answer({ ...directive, method, model: request.model, request, signal: rpc.signal }, generate);
+  const model = router.resolve(request.model, rpc.allowedModels);
+  const answer = await cache.answer({ ...directive, method, model, request, signal: rpc.signal }, generate);
   rpc.report.cache = answer.result;
   rpc.report.cacheAgeSeconds = answer.ageSeconds;
   if (answer.usage !== undefined) rpc.report.usage = answer.usage;
@@ -98,7 +110,14 @@ async function ask(
 
 /** The context Gemini is asked under for a shared answer: see the top of this file. */
 function answerContext(rpc: CallContext, signal: AbortSignal): CallContext {
-  return { signal, timeoutMs: () => undefined, upstreamHeaders: rpc.upstreamHeaders, report: rpc.report };
+  return {
+    signal,
+    timeoutMs: () => undefined,
+    upstreamHeaders: rpc.upstreamHeaders,
+    report: rpc.report,
+    served: rpc.served,
+    allowedModels: rpc.allowedModels,
+  };
 }
 
 /** A unary answer as a stream of one, asked only when read. */

@@ -1,6 +1,7 @@
 // The cache key of a generate request: SHA-256 over the request's binary protobuf encoding, with
-// the model as sent upstream, under the caller's namespace and the method (a unary answer is one
-// message, a stream's is its chunks: they are different entries).
+// the model as resolved (an alias replaced by the models that may answer it, in the order they are
+// tried: routing decides among them only at the call), under the caller's namespace and the method
+// (a unary answer is one message, a stream's is its chunks: they are different entries).
 //
 // Why binary protobuf is a sound key: protobuf-es writes fields in field-number order, whatever
 // order they were set or received in, and only the oneof case that is set, so the same field
@@ -22,7 +23,7 @@ export interface KeyParts {
   /** The caller's namespace: a name (letters, digits, '.', '_', '-'), never a colon. */
   readonly namespace: string;
   readonly method: CachedMethod;
-  /** The model as sent upstream, after any alias or routing. */
+  /** The model as resolved: Router.resolve's name of the models that may answer. */
   readonly model: string;
   readonly request: GenerateContentRequest;
 }

@@ -31,8 +31,10 @@ export interface Caller {
   /** SHA-256 digests (32 bytes each) of the keys it may present; two during a key rotation. */
   readonly keyDigests: readonly Buffer[];
   readonly limits: Limits;
+  /** The aliases and model patterns (`*` matches any run of characters) it may ask for; undefined: any. */
+  readonly models: readonly string[] | undefined;
   /** Undefined: its requests are cached only when they ask (x-gemini-cache-ttl). */
-  readonly cache: CallerCache | undefined;
+  readonly cache?: CallerCache | undefined;
 }
 
 /** A mistake in the callers file: names the entry and field, never quotes a value that could be a key. */
@@ -43,7 +45,8 @@ export class CallersFileError extends Error {
 // Names go into log lines, Redis keys and metric labels: keep them plain.
 const namePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const digestPattern = /^[0-9a-fA-F]{64}$/;
-const callerFields = new Set(["name", "keySha256", "limits", "cache"]);
+const callerFields = new Set(["name", "keySha256", "limits", "models", "cache"]);
+const modelPatternPattern = /^[A-Za-z0-9*][A-Za-z0-9._*/-]{0,127}$/;
 const limitFields = new Set(["requestsPerMinute", "tokensPerMinute", "concurrentStreams"]);
 const cacheFields = new Set(["ttlSeconds", "namespace"]);
 // 30 days: longer is more likely a unit mistake (milliseconds) than a wish.
@@ -124,8 +127,20 @@ function parseCaller(entry: unknown, at: string): Caller {
     name,
     keyDigests,
     limits: parseLimits(entry["limits"], `${where}.limits`),
+    models: parseModels(entry["models"], `${where}.models`),
     cache: parseCache(entry["cache"], `${where}.cache`, name),
   };
+}
+
+function parseModels(value: unknown, at: string): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.length === 0) throw new CallersFileError(`${at} must be a non-empty list of aliases and model patterns`);
+  return value.map((pattern: unknown, index) => {
+    if (typeof pattern !== "string" || !modelPatternPattern.test(pattern)) {
+      throw new CallersFileError(`${at}[${index}] must be an alias or a model pattern like "gemini-2.5-*"`);
+    }
+    return pattern.replace(/^models\//, "");
+  });
 }
 
 function parseCache(value: unknown, at: string, name: string): CallerCache | undefined {

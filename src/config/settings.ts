@@ -4,6 +4,8 @@
 
 import { CallersFileError, loadCallersFile } from "./callers-file.ts";
 import type { Caller, Limits } from "./callers-file.ts";
+import { RoutingFileError, loadRoutingFile } from "./routing-file.ts";
+import type { RoutingTable } from "./routing-file.ts";
 import { ConfigError, decimal, httpUrl, integer, oneOf, redisUrl, text } from "./env.ts";
 import type { Env } from "./env.ts";
 
@@ -36,6 +38,32 @@ export interface LimitSettings {
   /** Undefined keeps the counters in this process. */
   readonly redis: { readonly url: string; readonly timeoutMs: number } | undefined;
 }
+
+/** Deadlines for each stage of a client connection, and caps on how many may be open. */
+export interface ConnectionLimits {
+  /** Until the protocol can be told (the HTTP/2 preface, or any other first bytes). */
+  readonly firstBytesTimeoutMs: number;
+  /** HTTP/1.1: until a request's headers are complete. */
+  readonly headersTimeoutMs: number;
+  /** HTTP/1.1: until a whole request (headers and body) is received. */
+  readonly requestTimeoutMs: number;
+  /** HTTP/2 with no open stream, HTTP/1.1 between requests: then GOAWAY, or close. */
+  readonly idleTimeoutMs: number;
+  /** Open connections in all; one more is closed at once. */
+  readonly maxConnections: number;
+  /** Open connections from one peer address. */
+  readonly maxConnectionsPerPeer: number;
+}
+
+/** Far from anything a working client meets; what `CONNECTION_*` settings override. */
+export const defaultConnectionLimits: ConnectionLimits = {
+  firstBytesTimeoutMs: 10_000,
+  headersTimeoutMs: 15_000,
+  requestTimeoutMs: 120_000,
+  idleTimeoutMs: 120_000,
+  maxConnections: 4_096,
+  maxConnectionsPerPeer: 512,
+};
 
 /** The response cache's bounds (docs/caching.md); its store is Redis when `LimitSettings.redis` is set. */
 export interface CacheSettings {
@@ -70,6 +98,8 @@ export interface Config {
   readonly maxRequestBytes: number;
   /** On SIGTERM, how long in-flight RPCs may run before they end with Unavailable. */
   readonly shutdownGraceMs: number;
+  /** Deadlines and caps of client connections. */
+  readonly connections: ConnectionLimits;
   /** Set when OTEL_EXPORTER_OTLP_ENDPOINT is: traces on, under this service name. */
   readonly tracingServiceName: string | undefined;
   /** Pause between chunks of the in-process emulator, so a demo stream is visibly a stream. */
@@ -80,6 +110,8 @@ export interface Config {
   readonly callers: readonly Caller[] | undefined;
   /** Global limits, the rate window, and the Redis that shares the counters (and cache entries) between replicas. */
   readonly limits: LimitSettings;
+  /** Upstreams and model aliases from ROUTING_FILE; undefined: one upstream, from GEMINI_API_KEY and GEMINI_BACKEND. */
+  readonly routing: RoutingTable | undefined;
   readonly cache: CacheSettings;
 }
 
@@ -96,12 +128,13 @@ export function loadConfig(env: Env = process.env): Config {
   const explicitBackend = oneOf(env, "GEMINI_BACKEND", backends);
   const vertexProject = text(env, "GOOGLE_CLOUD_PROJECT");
   const vertexLocation = text(env, "GOOGLE_CLOUD_LOCATION");
+  const routing = routingFile(env, "ROUTING_FILE");
 
   let backend: Backend;
   let emulatorReason: string | undefined;
   if (explicitBackend !== undefined) {
     backend = explicitBackend;
-  } else if (apiKey !== undefined) {
+  } else if (apiKey !== undefined || routing !== undefined) {
     backend = "gemini";
   } else if (production) {
     throw new ConfigError(
@@ -113,7 +146,7 @@ export function loadConfig(env: Env = process.env): Config {
     emulatorReason = "GEMINI_API_KEY is not set";
   }
 
-  if (backend === "gemini" && apiKey === undefined) {
+  if (backend === "gemini" && apiKey === undefined && routing === undefined) {
     throw new ConfigError("GEMINI_BACKEND=gemini needs GEMINI_API_KEY (or GOOGLE_API_KEY)");
   }
   if (backend === "vertex" && apiKey === undefined && (vertexProject === undefined || vertexLocation === undefined)) {
@@ -161,6 +194,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     maxRequestBytes: integer(env, "MAX_REQUEST_BYTES", 1024, 2 ** 31 - 1) ?? 20 * 1024 * 1024,
     shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 0, day) ?? 10_000,
+    connections: connectionLimits(env),
     tracingServiceName:
       httpUrl(env, "OTEL_EXPORTER_OTLP_ENDPOINT") === undefined ? undefined : (text(env, "OTEL_SERVICE_NAME") ?? "gemini-connect"),
     emulatorChunkDelayMs: integer(env, "EMULATOR_CHUNK_DELAY_MS", 0, 60_000) ?? 0,
@@ -175,6 +209,7 @@ export function loadConfig(env: Env = process.env): Config {
       windowSeconds: integer(env, "LIMITS_WINDOW_SECONDS", 1, 3600) ?? 60,
       redis: redis === undefined ? undefined : { url: redis, timeoutMs: redisTimeoutMs },
     },
+    routing,
     cache: {
       maxBytes: cacheMaxBytes,
       maxEntryBytes: cacheMaxEntryBytes,
@@ -185,12 +220,29 @@ export function loadConfig(env: Env = process.env): Config {
 
 /** The settings as they may be logged: secrets reduced to whether they are set. */
 export function describeConfig(config: Config): Record<string, unknown> {
-  const { apiKey, callers, limits, ...rest } = config;
+  const { apiKey, callers, limits, routing, ...rest } = config;
   return {
     ...rest,
-    apiKey: apiKey === undefined ? "(unset)" : "(set)",
+    // Not `apiKey`: the logger redacts that name, and the line is to say whether it is set.
+    geminiApiKey: apiKey === undefined ? "(unset)" : "(set)",
     callers: callers === undefined ? "(open)" : callers.map((caller) => caller.name),
     limits: { ...limits, redis: limits.redis === undefined ? "(unset)" : { url: "(set)", timeoutMs: limits.redis.timeoutMs } },
+    routing:
+      routing === undefined
+        ? "(unset)"
+        : { upstreams: routing.upstreams.map((upstream) => upstream.name), aliases: [...routing.aliases.keys()] },
+  };
+}
+
+function connectionLimits(env: Env): ConnectionLimits {
+  const defaults = defaultConnectionLimits;
+  return {
+    firstBytesTimeoutMs: integer(env, "CONNECTION_FIRST_BYTES_TIMEOUT_MS", 1, day) ?? defaults.firstBytesTimeoutMs,
+    headersTimeoutMs: integer(env, "CONNECTION_HEADERS_TIMEOUT_MS", 1, day) ?? defaults.headersTimeoutMs,
+    requestTimeoutMs: integer(env, "CONNECTION_REQUEST_TIMEOUT_MS", 1, day) ?? defaults.requestTimeoutMs,
+    idleTimeoutMs: integer(env, "CONNECTION_IDLE_TIMEOUT_MS", 1, day) ?? defaults.idleTimeoutMs,
+    maxConnections: integer(env, "CONNECTION_LIMIT", 1, 1_000_000) ?? defaults.maxConnections,
+    maxConnectionsPerPeer: integer(env, "CONNECTION_LIMIT_PER_PEER", 1, 1_000_000) ?? defaults.maxConnectionsPerPeer,
   };
 }
 
@@ -207,6 +259,17 @@ function callersFile(env: Env, name: string): Caller[] | undefined {
     return loadCallersFile(path);
   } catch (error) {
     if (error instanceof CallersFileError) throw new ConfigError(`${name} ${path}: ${error.message}`);
+    throw error;
+  }
+}
+
+function routingFile(env: Env, name: string): RoutingTable | undefined {
+  const path = text(env, name);
+  if (path === undefined) return undefined;
+  try {
+    return loadRoutingFile(path, env);
+  } catch (error) {
+    if (error instanceof RoutingFileError) throw new ConfigError(`${name} ${path}: ${error.message}`);
     throw error;
   }
 }

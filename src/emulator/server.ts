@@ -17,6 +17,7 @@ import type { Chunking, EchoPlan } from "./responses.ts";
 import { parseRoute } from "./route.ts";
 import type { Route } from "./route.ts";
 import { playStream, untilAborted } from "./sse.ts";
+import { bearerProblem } from "./vertex.ts";
 import type { StreamTarget } from "./sse.ts";
 import type { Emulator, EmulatorOptions, EmulatorScript, RecordedRequest } from "./types.ts";
 
@@ -54,10 +55,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }
     const raw = await readBody(req);
     if (raw === undefined) return; // the client left while sending
-    const admitted = admit(route, req.headers, raw, options.apiKey);
+    const admitted = admit(route, req.headers, raw, options);
     if ("httpStatus" in admitted) return sendError(res, admitted);
     const body = admitted.body;
-    requests.push({ method: route.method, model: route.model, apiVersion: route.apiVersion, headers: req.headers, body });
+    requests.push({ method: route.method, model: route.model, apiVersion: route.apiVersion, headers: req.headers, body, vertex: route.vertex });
     const script = scripts.shift();
     const target: StreamTarget = { res, signal, onChunk: () => chunksSent++ };
     if (route.method === "countTokens") return answerUnary(target, script, () => countTokensResponse(body));
@@ -157,9 +158,10 @@ function admit(
   route: Route,
   headers: IncomingHttpHeaders,
   raw: string,
-  apiKey: string | undefined,
+  options: EmulatorOptions,
 ): HttpError | { readonly body: Record<string, unknown> } {
-  const rejection = keyProblem(apiKey, headers, route.query);
+  const rejection =
+    options.bearerToken === undefined ? keyProblem(options.apiKey, headers, route.query) : bearerProblem(options.bearerToken, headers);
   if (rejection !== undefined) return rejection;
   let body: unknown;
   try {

@@ -1,5 +1,6 @@
 // Public types of the Gemini emulator. Re-exported by server.ts, which is the import path for users.
 import type { IncomingHttpHeaders } from "node:http";
+import type { VertexScope } from "./vertex.ts";
 
 export interface EmulatorOptions {
   /** Interface to listen on. Default 127.0.0.1. */
@@ -8,6 +9,8 @@ export interface EmulatorOptions {
   readonly port?: number;
   /** When set, requests must carry this key (x-goog-api-key header or ?key=), answered like Google otherwise. */
   readonly apiKey?: string;
+  /** When set, requests must carry `Authorization: Bearer <this>` (a Vertex service account's token) instead of a key. */
+  readonly bearerToken?: string;
   /** Pause between two chunks of a stream. Default 0 (the emulator still yields to the event loop). */
   readonly chunkDelayMs?: number;
   /**
@@ -55,8 +58,10 @@ export interface RecordedRequest {
   readonly method: EmulatorMethod;
   /** The model id from the path, without the `models/` prefix (e.g. "gemini-2.5-flash"). */
   readonly model: string;
-  /** "v1beta" or "v1". */
+  /** "v1beta" or "v1" ("v1beta1" for Vertex). */
   readonly apiVersion: string;
+  /** Set when the request used Vertex AI's URL shape: its project and location (both undefined in express mode). */
+  readonly vertex?: VertexScope | undefined;
   readonly headers: IncomingHttpHeaders;
   /** The request body, parsed, exactly as received. */
   readonly body: unknown;

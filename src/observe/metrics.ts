@@ -7,6 +7,7 @@
 import { Code } from "@connectrpc/connect";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
+import type { ConnectionCut } from "../listener.ts";
 import type { RpcEnd, RpcObserver, RpcStart } from "./observe.ts";
 import { tokenCounts } from "./rpc-record.ts";
 
@@ -15,6 +16,10 @@ type Fallback = NonNullable<ConnectNodeAdapterOptions["fallback"]>;
 /** The metrics: an RPC observer with the registry it fills. */
 export interface Metrics extends RpcObserver {
   readonly registry: Registry;
+  /** Counts a connection the listener cut: refused at a cap, or timed out at a stage. */
+  connectionCut(cut: ConnectionCut): void;
+  /** Counts an upstream marked by the router: cooling, key-refused or breaker-open. */
+  upstreamMarked(upstream: string, state: string): void;
 }
 
 const rpcLabels = ["grpc_type", "grpc_service", "grpc_method"] as const;
@@ -87,8 +92,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const inFlight = new Gauge({ name: "gemini_streams_in_flight", help: "Streams open right now.", registers: [registry] });
   const upstream = new Counter({
     name: "gemini_upstream_requests_total",
-    help: "Requests made to Gemini, by outcome (ok, or the code they failed with).",
-    labelNames: ["model", "outcome"],
+    help: "Requests made to Gemini, by model sent, upstream (named in ROUTING_FILE, else default) and outcome (ok, or the code they failed with).",
+    labelNames: ["model", "upstream", "outcome"],
     registers: [registry],
   });
   const retries = new Counter({ name: "gemini_upstream_retries_total", help: "Upstream requests retried, by the code that caused the retry.", labelNames: ["model", "code"], registers: [registry] });
@@ -110,6 +115,25 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     registers: [registry],
   });
 
+  const marked = new Counter({
+    name: "gemini_upstream_marked_total",
+    help: "Times an upstream was set aside: cooling (429 for a model), key-refused (401/403, invalid key) or breaker-open (server errors).",
+    labelNames: ["upstream", "state"],
+    registers: [registry],
+  });
+
+  const refusedConnections = new Counter({
+    name: "gemini_connections_refused_total",
+    help: "Connections closed at once because too many were open, in all (total) or from one address (per_peer).",
+    labelNames: ["reason"],
+    registers: [registry],
+  });
+  const timedOutConnections = new Counter({
+    name: "gemini_connection_timeouts_total",
+    help: "Connections closed because a stage took too long: first_bytes, headers (HTTP/1.1) or idle.",
+    labelNames: ["stage"],
+    registers: [registry],
+  });
   const cacheRequests = new Counter({
     name: "gemini_cache_requests_total",
     help: "Generate RPCs the response cache was on for, by how they were answered: hit, coalesced (an identical call's answer), miss, or bypass (the request refused the cache).",
@@ -151,10 +175,19 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     models.add(model);
     return model;
   };
+  // A model a failed attempt was sent: a label only once it has answered some RPC.
+  const knownModel = (model: string): string => (models.has(model) ? model : "other");
   const labelsOf = (rpc: RpcStart) => ({ grpc_type: rpc.type, grpc_service: rpc.service, grpc_method: rpc.method });
 
   return {
     registry,
+    connectionCut(cut) {
+      if (cut.kind === "refused") refusedConnections.inc({ reason: cut.reason });
+      else timedOutConnections.inc({ stage: cut.stage });
+    },
+    upstreamMarked(upstreamName, state) {
+      marked.inc({ upstream: upstreamName, state });
+    },
     started(rpc) {
       started.inc(labelsOf(rpc));
       received.inc(labelsOf(rpc));
@@ -180,11 +213,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       if (call.attempts === 0) return;
       const model = modelLabel(end);
       if (rpc.type === "server_stream" && end.firstMessageMs !== undefined) firstChunk.observe({ model }, end.firstMessageMs / 1000);
-      for (const retried of call.retriedCodes) {
-        upstream.inc({ model, outcome: retried });
-        retries.inc({ model, code: retried });
+      for (const retried of call.retried) {
+        upstream.inc({ model: knownModel(retried.model), upstream: retried.upstream, outcome: retried.code });
+        retries.inc({ model: knownModel(retried.model), code: retried.code });
       }
-      upstream.inc({ model, outcome: end.error === undefined ? "ok" : code });
+      upstream.inc({ model, upstream: call.upstream ?? "none", outcome: end.error === undefined ? "ok" : code });
       if (call.usage === undefined) return;
       const { total: _sum, toolUse, ...counts } = tokenCounts(call.usage);
       for (const [kind, count] of Object.entries({ ...counts, tool_use: toolUse })) if (count > 0) tokens.inc({ model, kind, caller }, count);

@@ -4,14 +4,18 @@
 // all observers. Also gives each RPC its request id (x-request-id, taken or made, and returned).
 // At the end it reads the per-RPC record (rpc-record.ts) that the inner layers left.
 
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError, createContextKey } from "@connectrpc/connect";
 import type { Interceptor } from "@connectrpc/connect";
 import { randomUUID } from "node:crypto";
 import { callerKey, callReportKey, limitDecisionKey, newCallReport, upstreamHeadersKey } from "./rpc-record.ts";
 import type { CallReport, LimitDecision } from "./rpc-record.ts";
 
 /** The protocol an RPC came in by. */
-export type Protocol = "grpc" | "grpc-web" | "connect";
+export type Protocol = "grpc" | "grpc-web" | "connect" | "rest";
+
+/** Set by an ingress that calls the RPC in process (the Gemini REST one): how the call really came in. */
+export const protocolKey = createContextKey<Protocol | undefined>(undefined, { description: "the protocol the caller used" });
+
 /** The kind of RPC, as go-grpc-prometheus labels it. */
 export type RpcType = "unary" | "server_stream" | "client_stream" | "bidi_stream";
 
@@ -72,7 +76,7 @@ export function createObserveInterceptor(options: ObserveInterceptorOptions): In
       service: req.service.typeName,
       method: req.method.name,
       type: rpcType(req.method.methodKind),
-      protocol: protocolOf(req.header.get("content-type")),
+      protocol: req.contextValues.get(protocolKey) ?? protocolOf(req.header.get("content-type")),
       // A caller's id is kept only when it is a plain token, so nothing odd reaches a log line.
       requestId: offered !== null && requestIdPattern.test(offered) ? offered : randomUUID(),
       header: req.header,

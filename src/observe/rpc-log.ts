@@ -24,6 +24,7 @@ export function createRpcLogObserver(options: RpcLogObserverOptions): RpcObserve
         protocol: rpc.protocol,
         method: `${rpc.service}/${rpc.method}`,
         model: call.model,
+        ...(call.upstream === undefined ? {} : { upstream: call.upstream }),
         code: error === undefined ? "ok" : Code[error.code],
         durationMs: roundMs(end.durationMs),
         attempts: call.attempts,

@@ -29,13 +29,16 @@ export const limitDecisionKey = createContextKey<LimitDecision | undefined>(unde
 
 /** What a generative call reports about itself. Written only by src/generative/ and src/cache/, as the call goes. */
 export interface CallReport {
+  /** The model name sent upstream (an alias resolved); the caller's, before the first attempt. */
   model: string | undefined;
+  /** The name of the upstream the last attempt went to (never its key). */
+  upstream: string | undefined;
   /** The last usage Gemini reported: for a stream, the running total of its last chunk. */
   usage: GenerateContentResponse_UsageMetadata | undefined;
   /** Upstream attempts made; more than 1 when retried. 0 when the RPC never reached Gemini. */
   attempts: number;
-  /** The codes of the attempts that failed and were retried, in order. */
-  retriedCodes: string[];
+  /** The attempts that failed and were retried, in order: their code, model and upstream. */
+  retried: RetriedAttempt[];
   /** Upstream chunks that carried fields or enum values our proto does not know (API drift). */
   driftedChunks: number;
   /**
@@ -48,9 +51,25 @@ export interface CallReport {
   cacheAgeSeconds: number | undefined;
 }
 
+/** One failed attempt that was tried again, on the same upstream or another. */
+export interface RetriedAttempt {
+  readonly code: string;
+  readonly model: string;
+  readonly upstream: string;
+}
+
 /** A report of a call that has not started. */
 export function newCallReport(): CallReport {
-  return { model: undefined, usage: undefined, attempts: 0, retriedCodes: [], driftedChunks: 0, cache: undefined, cacheAgeSeconds: undefined };
+  return {
+    model: undefined,
+    upstream: undefined,
+    usage: undefined,
+    attempts: 0,
+    retried: [],
+    driftedChunks: 0,
+    cache: undefined,
+    cacheAgeSeconds: undefined,
+  };
 }
 
 /** The report of the call this RPC's handler made; undefined when the RPC never reached one. */

@@ -43,7 +43,20 @@ export function createGenerativeService(options: GenerativeServiceOptions): Serv
 function callContext(ctx: HandlerContext, cache: CacheCall | undefined, ended?: () => void): CallContext {
   const report = newCallReport();
   ctx.values.set(callReportKey, report);
-  return { signal: ctx.signal, timeoutMs: () => ctx.timeoutMs(), upstreamHeaders: ctx.values.get(upstreamHeadersKey), report, ended, cache };
+  return {
+    signal: ctx.signal,
+    timeoutMs: () => ctx.timeoutMs(),
+    upstreamHeaders: ctx.values.get(upstreamHeadersKey),
+    report,
+    ended,
+    allowedModels: ctx.values.get(callerKey)?.models,
+    // What served the call, before its first message goes out (documented in docs/routing.md).
+    served: (choice) => {
+      ctx.responseHeader.set("x-gemini-model", choice.model);
+      ctx.responseHeader.set("x-gemini-upstream", choice.upstream);
+    },
+    cache,
+  };
 }
 
 /** The cache's side of a generate RPC: its directive from the headers and caller, and the response headers it answers with. */
@@ -59,7 +72,7 @@ function cacheCallOf(ctx: HandlerContext, maxTtlSeconds: number): CacheCall | un
   };
 }
 
-/** The final usage also in trailers, for a caller that reads only those (documented in the README). */
+/** The final usage also in trailers, for a caller that reads only those (docs/operating.md, "Usage in trailers"). */
 function setUsageTrailers(trailer: Headers, usage: GenerateContentResponse_UsageMetadata | undefined): void {
   if (usage === undefined) return;
   const tokens = tokenCounts(usage);

@@ -31,6 +31,7 @@ export function testCaller(name: string, limits: Partial<Limits> = {}, cache?: {
       name,
       keyDigests: [Buffer.from(keySha256, "hex")],
       limits: { ...noLimits, ...limits },
+      models: undefined,
       cache: cache === undefined ? undefined : { namespace: name, ...cache },
     },
     entry: { name, keySha256, limits, ...(cache === undefined ? {} : { cache }) },

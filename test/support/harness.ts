@@ -13,7 +13,7 @@ import { createLogger } from "../../src/observe/logger.ts";
 import { createGateway } from "../../src/gateway.ts";
 import type { Caller } from "../../src/config/callers-file.ts";
 import type { Gateway } from "../../src/gateway.ts";
-import type { CacheSettings, CallPolicy, LimitSettings } from "../../src/config/settings.ts";
+import type { CacheSettings, CallPolicy, ConnectionLimits, LimitSettings } from "../../src/config/settings.ts";
 import type { Tracer } from "@opentelemetry/api";
 import { createGenaiUpstream } from "../../src/upstream/genai.ts";
 
@@ -50,6 +50,8 @@ export interface HarnessOptions {
   /** Callers file contents (undefined: open) and limits, as CALLERS_FILE and LIMITS_* would give. */
   readonly callers?: readonly Caller[];
   readonly limits?: LimitSettings;
+  /** Connection deadlines and caps, as CONNECTION_* would give; undefined: the defaults. */
+  readonly connections?: ConnectionLimits;
   /** The response cache's bounds, as CACHE_* would give; undefined: no cache. */
   readonly cache?: CacheSettings;
 }
@@ -74,6 +76,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     tracer: options.tracer,
     callers: options.callers,
     limits: options.limits,
+    connections: options.connections,
     cache: options.cache,
   });
   const address = await gateway.start(0, "127.0.0.1");
