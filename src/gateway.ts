@@ -7,6 +7,12 @@ import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { FileService } from "../gen/ts/geminiconnect/v1/files_pb.ts";
 import { createAuthGate } from "./access/auth.ts";
+import { createResponseCache } from "./cache/cache.ts";
+import { createCachedCore } from "./cache/cached-core.ts";
+import { createMemoryStore } from "./cache/memory-store.ts";
+import type { MemoryStore } from "./cache/memory-store.ts";
+import { createRedisStore } from "./cache/redis-store.ts";
+import type { RedisStore } from "./cache/redis-store.ts";
 import { createLimitStore } from "./access/limit-store.ts";
 import { createLimitsInterceptor } from "./access/limits.ts";
 import { createRequestBytes } from "./access/request-bytes.ts";
@@ -14,7 +20,7 @@ import { noLimits } from "./config/callers-file.ts";
 import type { Caller } from "./config/callers-file.ts";
 import { ConfigError } from "./config/env.ts";
 import { defaultConnectionLimits, defaultRequestBytesInFlightMax } from "./config/settings.ts";
-import type { CallPolicy, ConnectionLimits, FilesSettings, LimitSettings } from "./config/settings.ts";
+import type { CacheSettings, CallPolicy, ConnectionLimits, FilesSettings, LimitSettings } from "./config/settings.ts";
 import { createFilesCore } from "./files/core.ts";
 import type { FilesCore } from "./files/core.ts";
 import { createMemoryOwnership } from "./files/ownership.ts";
@@ -68,6 +74,8 @@ export interface GatewayOptions {
   readonly connections?: ConnectionLimits | undefined;
   /** Set to serve FileService (Gemini's Files API; Vertex AI has none). File owners live in the limits' Redis. */
   readonly files?: GatewayFiles | undefined;
+  /** The response cache's bounds (its entries live in the limits' Redis when set); undefined: no cache. */
+  readonly cache?: CacheSettings | undefined;
 }
 
 /** What FileService needs: Gemini's Files API, the upload settings, and the upstream's base URL. */
@@ -100,18 +108,23 @@ export function createGateway(options: GatewayOptions): Gateway {
   const { logger } = options;
   const shutdown = new AbortController();
   const health = createHealthStatus();
-  const metrics = createMetrics();
-  const probes = createProbeHandler({ status: health });
-  const metricsEndpoint = createMetricsEndpoint({ registry: metrics.registry });
   const limits = options.limits ?? { global: noLimits, windowSeconds: 60, redis: undefined };
   const limitStore = createLimitStore({ redis: limits.redis, logger });
   const files = options.files === undefined ? undefined : filesCore(options.files, limits, createRedactor(options.upstreamKeys ?? []));
-  const core = createGenerativeCore({
-    router: routerOf(options),
-    upstreamKeys: options.upstreamKeys ?? [],
-    policy: options.callPolicy,
-    files,
-  });
+  const cacheStore = options.cache === undefined ? undefined : createCacheStore(options.cache, limits.redis, logger);
+  const metrics = createMetrics({ cacheStore });
+  const probes = createProbeHandler({ status: health });
+  const metricsEndpoint = createMetricsEndpoint({ registry: metrics.registry });
+  const router = routerOf(options);
+  const uncached = createGenerativeCore({ router, upstreamKeys: options.upstreamKeys ?? [], policy: options.callPolicy, files });
+  const core =
+    cacheStore === undefined || options.cache === undefined
+      ? uncached
+      : createCachedCore({
+          core: uncached,
+          cache: createResponseCache({ store: cacheStore, maxEntryBytes: options.cache.maxEntryBytes }),
+          router,
+        });
   const guarded = files === undefined ? generativeServices : [...generativeServices, FileService];
   const observers = [
     createRpcLogObserver({ logger }),
@@ -125,7 +138,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     logger,
     requestBytes: createRequestBytes({ maxBytes: options.requestBytesInFlightMax ?? defaultRequestBytesInFlightMax }),
     routes: (router) => {
-      registerGenerativeServices(router, createGenerativeService({ core }));
+      registerGenerativeServices(router, createGenerativeService({ core, cache: options.cache }));
       if (files !== undefined) router.service(FileService, createFileService({ files }));
       // Last: health reports on the services above, reflection describes them all and itself.
       registerHealth(router, health);
@@ -172,7 +185,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     health,
     metrics,
     async start(port, host) {
-      await limitStore.ready();
+      await Promise.all([limitStore.ready(), cacheStore !== undefined && "ready" in cacheStore ? cacheStore.ready() : undefined]);
       await files?.ready().catch((error: unknown) => {
         throw new ConfigError(`FILES_SPOOL_DIR ${options.files?.settings.spoolDir}: ${error instanceof Error ? error.message : String(error)}`);
       });
@@ -191,7 +204,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       } finally {
         // After the listener: uploads still running were ended with it, and their spool files go here.
         await files?.close();
-        await limitStore.close();
+        await Promise.all([limitStore.close(), cacheStore?.close()]);
       }
     },
   };
@@ -217,4 +230,13 @@ function filesCore(files: GatewayFiles, limits: LimitSettings, redact: Redact): 
     maxWatchIntervalMs: 10_000,
     redact,
   });
+}
+
+/** The cache's store: the Redis the limits use, when set (shared by every replica), else this process's memory. */
+function createCacheStore(
+  settings: CacheSettings,
+  redis: LimitSettings["redis"],
+  logger: Logger,
+): MemoryStore | RedisStore {
+  return redis === undefined ? createMemoryStore({ maxBytes: settings.maxBytes }) : createRedisStore({ ...redis, logger });
 }

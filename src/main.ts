@@ -70,6 +70,7 @@ const gateway = createGateway({
   limits: config.limits,
   connections: config.connections,
   files,
+  cache: config.cache,
 });
 if (config.callers === undefined) {
   logger.warn(

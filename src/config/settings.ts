@@ -79,6 +79,16 @@ export const defaultConnectionLimits: ConnectionLimits = {
 /** The request bytes all calls together may hold by default: a burst of large uploads stays well within a small container's memory. */
 export const defaultRequestBytesInFlightMax = 256 * 1024 * 1024;
 
+/** The response cache's bounds (docs/caching.md); its store is Redis when `LimitSettings.redis` is set. */
+export interface CacheSettings {
+  /** The in-memory store's bound: its entries and keys together. */
+  readonly maxBytes: number;
+  /** The largest answer stored; also the most one answer under way holds for the requests sharing it. */
+  readonly maxEntryBytes: number;
+  /** The most a request may ask with x-gemini-cache-ttl when its caller's entry sets no cache. */
+  readonly maxTtlSeconds: number;
+}
+
 /** Which upstream the gateway calls. */
 export type Backend = "gemini" | "vertex" | "emulator";
 
@@ -119,6 +129,7 @@ export interface Config {
   /** Upstreams and model aliases from ROUTING_FILE; undefined: one upstream, from GEMINI_API_KEY and GEMINI_BACKEND. */
   readonly routing: RoutingTable | undefined;
   readonly files: FilesSettings;
+  readonly cache: CacheSettings;
 }
 
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -171,6 +182,11 @@ export function loadConfig(env: Env = process.env): Config {
     );
   }
   const redis = redisUrl(env, "REDIS_URL");
+  const cacheMaxBytes = integer(env, "CACHE_MAX_BYTES", 1024, Number.MAX_SAFE_INTEGER) ?? 256 * 1024 * 1024;
+  const cacheMaxEntryBytes = integer(env, "CACHE_MAX_ENTRY_BYTES", 1024, 2 ** 31 - 1) ?? 1024 * 1024;
+  if (cacheMaxEntryBytes > cacheMaxBytes) {
+    throw new ConfigError(`CACHE_MAX_ENTRY_BYTES (${cacheMaxEntryBytes}) must not be more than CACHE_MAX_BYTES (${cacheMaxBytes})`);
+  }
   const redisTimeoutMs = integer(env, "REDIS_TIMEOUT_MS", 1, 60_000) ?? 500;
 
   return {
@@ -214,6 +230,11 @@ export function loadConfig(env: Env = process.env): Config {
     },
     routing,
     files: filesSettings(env),
+    cache: {
+      maxBytes: cacheMaxBytes,
+      maxEntryBytes: cacheMaxEntryBytes,
+      maxTtlSeconds: integer(env, "CACHE_MAX_TTL_SECONDS", 1, 2_592_000) ?? 86_400,
+    },
   };
 }
 

@@ -6,6 +6,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { CallPolicy, RetryPolicy } from "../config/settings.ts";
+import type { CacheCall } from "../cache/directive.ts";
 import type { CallReport } from "../observe/rpc-record.ts";
 import type { Choice, Route } from "../routing/router.ts";
 import { UpstreamError } from "../upstream/upstream.ts";
@@ -30,6 +31,8 @@ export interface CallContext {
   readonly served?: ((choice: Pick<Choice, "model" | "upstream">) => void) | undefined;
   /** The aliases and model patterns the caller may use; undefined: any. */
   readonly allowedModels?: readonly string[] | undefined;
+  /** Set when the response cache is on for this call (src/cache/cached-core.ts reads it). */
+  readonly cache?: CacheCall | undefined;
 }
 
 /** A unary upstream call under the policy: retried, bounded by the total timeout, aborted with the RPC. */

@@ -49,8 +49,14 @@ export function createMetricsEndpoint(options: MetricsEndpointOptions): Fallback
   };
 }
 
+/** What createMetrics needs: the response cache's store, when there is one, read at each scrape. */
+export interface MetricsOptions {
+  /** `bytes` for the memory store, `skipped` for Redis. */
+  readonly cacheStore?: { readonly bytes?: number; readonly skipped?: number } | undefined;
+}
+
 /** The gateway's metrics: an observer of every RPC, and the registry GET /metrics serves. */
-export function createMetrics(): Metrics {
+export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -134,6 +140,36 @@ export function createMetrics(): Metrics {
     labelNames: ["stage"],
     registers: [registry],
   });
+  const cacheRequests = new Counter({
+    name: "gemini_cache_requests_total",
+    help: "Generate RPCs the response cache was on for, by how they were answered: hit, coalesced (an identical call's answer), miss, or bypass (the request refused the cache).",
+    labelNames: ["result"],
+    registers: [registry],
+  });
+  const { cacheStore } = options;
+  if (cacheStore?.bytes !== undefined) {
+    new Gauge({
+      name: "gemini_cache_memory_bytes",
+      help: "Bytes the in-memory response cache holds (bounded by CACHE_MAX_BYTES).",
+      registers: [registry],
+      collect() {
+        this.set(cacheStore.bytes ?? 0);
+      },
+    });
+  }
+  if (cacheStore?.skipped !== undefined) {
+    let counted = 0;
+    new Counter({
+      name: "gemini_cache_without_redis_total",
+      help: "Response cache lookups and writes skipped because Redis was unreachable (each lookup a miss).",
+      registers: [registry],
+      collect() {
+        const skipped = cacheStore.skipped ?? 0;
+        this.inc(skipped - counted);
+        counted = skipped;
+      },
+    });
+  }
 
   const models = new Set<string>();
   const modelLabel = (end: RpcEnd): string => {
@@ -180,6 +216,7 @@ export function createMetrics(): Metrics {
       if (limits !== undefined && limits.limit !== "ok") refused.inc({ limit: limits.limit, caller });
       if (limits?.store === "memory") localLimits.inc();
       if (end.upload !== undefined && end.upload.bytes > 0) uploadBytes.inc({ caller }, end.upload.bytes);
+      if (call.cache !== undefined) cacheRequests.inc({ result: call.cache });
       if (call.attempts === 0) return;
       const model = modelLabel(end);
       if (rpc.type === "server_stream" && end.firstMessageMs !== undefined) firstChunk.observe({ model }, end.firstMessageMs / 1000);

@@ -32,6 +32,8 @@ export function createRpcLogObserver(options: RpcLogObserverOptions): RpcObserve
         ...(call.usage === undefined ? {} : { tokens: tokenCounts(call.usage) }),
         ...(call.driftedChunks > 0 ? { driftedChunks: call.driftedChunks } : {}),
         ...(end.upload === undefined ? {} : { upload: end.upload }),
+        ...(call.cache === undefined ? {} : { cache: call.cache }),
+        ...(call.cacheAgeSeconds === undefined ? {} : { cacheAgeSeconds: call.cacheAgeSeconds }),
         ...(end.caller === undefined ? {} : { caller: end.caller }),
         ...(limits === undefined ? {} : { limit: limits.limit }),
         ...(limits?.store === undefined ? {} : { limitStore: limits.store }),

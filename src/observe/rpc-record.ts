@@ -27,7 +27,7 @@ export interface LimitDecision {
 /** What the limits decided for this RPC; undefined when no limit applies to it. */
 export const limitDecisionKey = createContextKey<LimitDecision | undefined>(undefined, { description: "the limits' decision" });
 
-/** What a generative call reports about itself. Written only by src/generative/, as the call goes. */
+/** What a generative call reports about itself. Written only by src/generative/ and src/cache/, as the call goes. */
 export interface CallReport {
   /** The model name sent upstream (an alias resolved); the caller's, before the first attempt. */
   model: string | undefined;
@@ -41,6 +41,14 @@ export interface CallReport {
   retried: RetriedAttempt[];
   /** Upstream chunks that carried fields or enum values our proto does not know (API drift). */
   driftedChunks: number;
+  /**
+   * How the response cache answered, when it was on for the call (written by src/cache/): from the
+   * store, from an identical call under way, from Gemini, or not at all (the request refused it).
+   * A hit's or a coalesced call's usage is not Gemini's work for this call: no tokens are charged.
+   */
+  cache: "hit" | "coalesced" | "miss" | "bypass" | undefined;
+  /** A hit's age in whole seconds. */
+  cacheAgeSeconds: number | undefined;
 }
 
 /** One failed attempt that was tried again, on the same upstream or another. */
@@ -52,7 +60,16 @@ export interface RetriedAttempt {
 
 /** A report of a call that has not started. */
 export function newCallReport(): CallReport {
-  return { model: undefined, upstream: undefined, usage: undefined, attempts: 0, retried: [], driftedChunks: 0 };
+  return {
+    model: undefined,
+    upstream: undefined,
+    usage: undefined,
+    attempts: 0,
+    retried: [],
+    driftedChunks: 0,
+    cache: undefined,
+    cacheAgeSeconds: undefined,
+  };
 }
 
 /** The report of the call this RPC's handler made; undefined when the RPC never reached one. */

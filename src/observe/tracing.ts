@@ -82,6 +82,8 @@ export function createTracingObserver(options: TracingObserverOptions): RpcObser
         });
       }
       span.setAttributes({ "gemini.attempts": call.attempts, "gemini.chunks": end.messages });
+      if (call.cache !== undefined) span.setAttribute("gemini.cache.result", call.cache);
+      if (call.cacheAgeSeconds !== undefined) span.setAttribute("gemini.cache.age_seconds", call.cacheAgeSeconds);
       if (error !== undefined && serverErrorCodes.has(error.code)) {
         span.setStatus({ code: SpanStatusCode.ERROR, message: error.rawMessage });
       }

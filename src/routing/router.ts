@@ -36,6 +36,11 @@ export interface Route {
 export interface Router {
   /** The route of a call for `model` (an alias or a model); PermissionDenied when `allowed` does not cover it. */
   route(model: string, allowed: readonly string[] | undefined): Route;
+  /**
+   * The models a call for `model` may be answered by, in the order they are tried, as one name
+   * (what the response cache keys on); PermissionDenied when `allowed` does not cover it.
+   */
+  resolve(model: string, allowed: readonly string[] | undefined): string;
 }
 
 /** The router of one upstream, as without a routing file: every attempt goes to it, for the model asked. */
@@ -45,6 +50,10 @@ export function createSingleRouter(upstream: Upstream): Router {
       checkAllowed(model, allowed);
       const choice = { model, upstream: "default", client: upstream };
       return { next: () => choice, failed: () => false, succeeded() {}, end() {} };
+    },
+    resolve(model, allowed) {
+      checkAllowed(model, allowed);
+      return bareModel(model);
     },
   };
 }
@@ -97,6 +106,11 @@ export function createPoolRouter(options: PoolRouterOptions): Router {
   }
 
   return {
+    resolve(asked, allowed) {
+      const name = bareModel(asked);
+      checkAllowed(name, allowed);
+      return (table.aliases.get(name) ?? [{ model: name }]).map((target) => bareModel(target.model)).join(",");
+    },
     route(asked, allowed) {
       const name = bareModel(asked);
       checkAllowed(name, allowed);

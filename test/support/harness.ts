@@ -16,7 +16,7 @@ import { createLogger } from "../../src/observe/logger.ts";
 import { createGateway } from "../../src/gateway.ts";
 import type { Caller } from "../../src/config/callers-file.ts";
 import type { Gateway } from "../../src/gateway.ts";
-import type { CallPolicy, ConnectionLimits, FilesSettings, LimitSettings } from "../../src/config/settings.ts";
+import type { CacheSettings, CallPolicy, ConnectionLimits, FilesSettings, LimitSettings } from "../../src/config/settings.ts";
 import type { Tracer } from "@opentelemetry/api";
 import { createGenaiFiles } from "../../src/upstream/genai-files.ts";
 import { createGenaiUpstream } from "../../src/upstream/genai.ts";
@@ -61,6 +61,8 @@ export interface HarnessOptions {
   readonly connections?: ConnectionLimits;
   /** FileService's settings; the spool goes under the OS temporary directory unless said otherwise. */
   readonly files?: Partial<FilesSettings>;
+  /** The response cache's bounds, as CACHE_* would give; undefined: no cache. */
+  readonly cache?: CacheSettings;
 }
 
 const gib = 1024 ** 3;
@@ -92,6 +94,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       settings: { maxFileBytes: 2 * gib, spoolDir: join(tmpdir(), "gemini-connect-test-spool"), spoolMaxBytes: 4 * gib, ...options.files },
       baseUrl: emulator.url,
     },
+    cache: options.cache,
   });
   const address = await gateway.start(0, "127.0.0.1");
   const baseUrl = `http://127.0.0.1:${address.port}`;

@@ -35,7 +35,9 @@ export interface RestIngressOptions {
 
 // What the RPC's interceptors read: the caller key (any of the three headers), the request id, the
 // trace context.
-const forwardedHeaders = ["authorization", "x-api-key", "x-goog-api-key", "x-request-id", "traceparent", "tracestate"];
+const forwardedHeaders = ["authorization", "x-api-key", "x-goog-api-key", "x-request-id", "traceparent", "tracestate", "x-gemini-cache", "x-gemini-cache-ttl"];
+// The RPC's response headers a REST caller gets too (docs/caching.md for the cache's).
+const returnedHeaders = ["x-request-id", "x-gemini-cache", "x-gemini-cache-age"];
 
 type Handlers = Readonly<Record<RestMethod, UniversalHandler>>;
 
@@ -79,9 +81,13 @@ async function serve(req: NodeRequest, res: NodeResponse, handlers: Handlers, ma
   const handler = handlers[route.method];
   const streaming = route.method === "streamGenerateContent";
   const response = await handler(innerRequest(incoming, route, handler, body, streaming));
-  const requestId = response.header?.get("x-request-id") ?? null;
-  if (!streaming) return sendUnary(res, response, requestId);
-  return sendStream(res, response, route.sse ? sseFraming : jsonArrayFraming, requestId);
+  const passed = new Headers();
+  for (const name of returnedHeaders) {
+    const value = response.header?.get(name);
+    if (value !== undefined && value !== null) passed.set(name, value);
+  }
+  if (!streaming) return sendUnary(res, response, passed);
+  return sendStream(res, response, route.sse ? sseFraming : jsonArrayFraming, passed);
 }
 
 type JsonBody = Record<string, unknown>;
@@ -131,25 +137,25 @@ function innerRequest(incoming: UniversalServerRequest, route: RestRoute, handle
   };
 }
 
-async function sendUnary(res: NodeResponse, response: UniversalServerResponse, requestId: string | null): Promise<void> {
+async function sendUnary(res: NodeResponse, response: UniversalServerResponse, passed: Headers): Promise<void> {
   const bytes = await readAllBytes(response.body ?? createAsyncIterable([]), Number.MAX_SAFE_INTEGER);
   if (response.status !== 200) {
     const fallback = new ConnectError(`HTTP ${response.status}`, codeFromHttpStatus(response.status));
-    return send(res, googleError(errorFromJsonBytes(bytes, undefined, fallback)), requestId);
+    return send(res, googleError(errorFromJsonBytes(bytes, undefined, fallback)), passed);
   }
-  return write(res, 200, "application/json; charset=UTF-8", requestId, createAsyncIterable([bytes]));
+  return write(res, 200, "application/json; charset=UTF-8", passed, createAsyncIterable([bytes]));
 }
 
-async function sendStream(res: NodeResponse, response: UniversalServerResponse, framing: StreamFraming, requestId: string | null): Promise<void> {
+async function sendStream(res: NodeResponse, response: UniversalServerResponse, framing: StreamFraming, passed: Headers): Promise<void> {
   const envelopes = pipe(response.body ?? createAsyncIterable([]), transformSplitEnvelope(Number.MAX_SAFE_INTEGER))[Symbol.asyncIterator]();
   const first = await envelopes.next();
   // An error before the first chunk is an HTTP error, as Gemini answers it.
   const failure = first.done === true ? undefined : endStreamError(first.value);
   if (failure !== undefined) {
     await envelopes.return?.();
-    return send(res, googleError(failure), requestId);
+    return send(res, googleError(failure), passed);
   }
-  return write(res, 200, framing.contentType, requestId, framed(first, envelopes, framing));
+  return write(res, 200, framing.contentType, passed, framed(first, envelopes, framing));
 }
 
 async function* framed(first: IteratorResult<EnvelopedMessage>, rest: AsyncIterator<EnvelopedMessage>, framing: StreamFraming): AsyncGenerator<Uint8Array> {
@@ -176,14 +182,14 @@ function endStreamError(envelope: EnvelopedMessage): ConnectError | undefined {
   return endStreamFromJson(envelope.data).error;
 }
 
-function send(res: NodeResponse, error: GoogleError, requestId: string | null): Promise<void> {
+function send(res: NodeResponse, error: GoogleError, passed: Headers | null): Promise<void> {
   // Pretty-printed, as Google sends error bodies.
   const body = new TextEncoder().encode(`${JSON.stringify(error.body, null, 2)}\n`);
-  return write(res, error.httpStatus, "application/json; charset=UTF-8", requestId, createAsyncIterable([body]));
+  return write(res, error.httpStatus, "application/json; charset=UTF-8", passed, createAsyncIterable([body]));
 }
 
-function write(res: NodeResponse, status: number, contentType: string, requestId: string | null, body: AsyncIterable<Uint8Array>): Promise<void> {
-  const header = new Headers({ "content-type": contentType });
-  if (requestId !== null) header.set("x-request-id", requestId);
+function write(res: NodeResponse, status: number, contentType: string, passed: Headers | null, body: AsyncIterable<Uint8Array>): Promise<void> {
+  const header = new Headers(passed ?? undefined);
+  header.set("content-type", contentType);
   return universalResponseToNodeResponse({ status, header, body }, res);
 }
