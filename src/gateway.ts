@@ -4,6 +4,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Tracer } from "@opentelemetry/api";
+import cluster from "node:cluster";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { GenerativeService } from "../gen/ts/geminiconnect/v1/generative_service_pb.ts";
@@ -19,6 +20,7 @@ import { createHealthStatus, createProbeHandler, registerHealth } from "./grpc/h
 import type { HealthStatus } from "./grpc/health.ts";
 import { registerReflection } from "./grpc/reflection.ts";
 import { createCleartextListener } from "./listener.ts";
+import { createClusterMetricsSource } from "./observe/cluster-metrics.ts";
 import { createConnectionLog } from "./observe/connection-log.ts";
 import type { Logger } from "./observe/logger.ts";
 import { createMetrics, createMetricsEndpoint } from "./observe/metrics.ts";
@@ -69,7 +71,10 @@ export function createGateway(options: GatewayOptions): Gateway {
   const health = createHealthStatus();
   const metrics = createMetrics();
   const probes = createProbeHandler({ status: health });
-  const metricsEndpoint = createMetricsEndpoint({ registry: metrics.registry });
+  const metricsEndpoint = createMetricsEndpoint({
+    registry: metrics.registry,
+    render: cluster.isWorker ? createClusterMetricsSource(metrics.registry) : undefined,
+  });
   const limits = options.limits ?? { global: noLimits, windowSeconds: 60, redis: undefined };
   const limitStore = createLimitStore({ redis: limits.redis, logger });
   const core = createGenerativeCore({ upstream: options.upstream, policy: options.callPolicy });

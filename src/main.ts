@@ -1,5 +1,6 @@
-// Process entry: config -> upstream -> gateway -> listen -> signals. Nothing else.
+// Process entry: config -> (workers) -> upstream -> gateway -> listen -> signals. Nothing else.
 
+import cluster from "node:cluster";
 import { ConfigError } from "./config/env.ts";
 import { describeConfig, loadConfig } from "./config/settings.ts";
 import type { Config } from "./config/settings.ts";
@@ -8,6 +9,7 @@ import { createLogger } from "./observe/logger.ts";
 import { startTracing } from "./observe/tracing.ts";
 import { createGateway } from "./gateway.ts";
 import { createGenaiUpstream } from "./upstream/genai.ts";
+import { superviseWorkers } from "./workers.ts";
 
 let config: Config;
 try {
@@ -23,6 +25,8 @@ const logger = createLogger({ level: config.logLevel });
 // they become log lines like everything else.
 process.removeAllListeners("warning");
 process.on("warning", (warning) => logger.warn({ warning: warning.name, detail: warning.message }, "node warning"));
+// WORKERS > 1: this process only supervises; each worker runs what follows.
+if (config.workers > 1 && cluster.isPrimary) await superviseWorkers({ workers: config.workers, logger });
 const emulator =
   config.backend === "emulator"
     ? await startEmulator({ host: "127.0.0.1", port: 0, chunkDelayMs: config.emulatorChunkDelayMs })

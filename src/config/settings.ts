@@ -2,6 +2,7 @@
 // A bad value throws a ConfigError naming the variable, and main.ts stops the start with it.
 // The shapes of the settings live here too, so config/ needs nothing from the rest of src/.
 
+import { availableParallelism } from "node:os";
 import { CallersFileError, loadCallersFile } from "./callers-file.ts";
 import type { Caller, Limits } from "./callers-file.ts";
 import { ConfigError, decimal, httpUrl, integer, oneOf, redisUrl, text } from "./env.ts";
@@ -86,6 +87,8 @@ export interface Config {
   readonly maxRequestBytes: number;
   /** On SIGTERM, how long in-flight RPCs may run before they end with Unavailable. */
   readonly shutdownGraceMs: number;
+  /** Processes serving the one port (node:cluster); 1 runs the gateway in this process alone. */
+  readonly workers: number;
   /** Deadlines and caps of client connections. */
   readonly connections: ConnectionLimits;
   /** Set when OTEL_EXPORTER_OTLP_ENDPOINT is: traces on, under this service name. */
@@ -173,6 +176,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     maxRequestBytes: integer(env, "MAX_REQUEST_BYTES", 1024, 2 ** 31 - 1) ?? 20 * 1024 * 1024,
     shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 0, day) ?? 10_000,
+    workers: integer(env, "WORKERS", 1, 1024) ?? availableParallelism(),
     connections: connectionLimits(env),
     tracingServiceName:
       httpUrl(env, "OTEL_EXPORTER_OTLP_ENDPOINT") === undefined ? undefined : (text(env, "OTEL_SERVICE_NAME") ?? "gemini-connect"),

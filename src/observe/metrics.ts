@@ -28,13 +28,16 @@ const maxModels = 50;
 /** What createMetricsEndpoint needs. */
 export interface MetricsEndpointOptions {
   readonly registry: Registry;
+  /** The text to serve instead of the registry's own: every worker's sum, when WORKERS > 1. */
+  readonly render?: (() => Promise<string>) | undefined;
 }
 
 /** GET /metrics in Prometheus' text format. */
 export function createMetricsEndpoint(options: MetricsEndpointOptions): Fallback {
   const { registry } = options;
+  const render = options.render ?? (() => registry.metrics());
   return (_req, res) => {
-    registry.metrics().then(
+    render().then(
       (text) => {
         res.writeHead(200, { "content-type": registry.contentType, "cache-control": "no-store" });
         res.end(text);
