@@ -35,7 +35,7 @@ describe("npm run bench -- --tiny", () => {
     const result = JSON.parse(readFileSync(file ?? "", "utf8")) as BenchResult & { targets: unknown[] };
 
     expect(stdout).toContain("Latency:");
-    expect(stdout).toContain("Targets (issue 6):");
+    expect(stdout).toContain("Targets (issue 13):");
 
     expect(result.latency.map((row) => row.streams)).toEqual([1, 2]);
     for (const row of result.latency) {
