@@ -9,7 +9,7 @@ import { createLogger } from "./observe/logger.ts";
 import { startTracing } from "./observe/tracing.ts";
 import { createGateway } from "./gateway.ts";
 import { createGenaiUpstream } from "./upstream/genai.ts";
-import { superviseWorkers } from "./workers.ts";
+import { superviseWorkers, tellPrimaryListening } from "./workers.ts";
 
 let config: Config;
 try {
@@ -66,6 +66,7 @@ const address = await gateway.start(config.port, config.host).catch((error: Node
   process.exit(2);
 });
 logger.info({ address: `${address.address}:${address.port}`, settings: describeConfig(config) }, "gemini-connect listening");
+tellPrimaryListening();
 
 let stopping = false;
 for (const signal of ["SIGTERM", "SIGINT"] as const) {

@@ -9,6 +9,13 @@ import { RateLimiterClusterMaster } from "rate-limiter-flexible";
 import { startMetricsAggregator } from "./observe/cluster-metrics.ts";
 import type { Logger } from "./observe/logger.ts";
 
+const listeningMessage = "gemini-connect:listening";
+
+/** In a worker: tells the primary that this worker's gateway listens. */
+export function tellPrimaryListening(): void {
+  if (cluster.isWorker) process.send?.(listeningMessage);
+}
+
 /** What superviseWorkers needs. */
 export interface WorkersOptions {
   readonly workers: number;
@@ -26,22 +33,30 @@ export function superviseWorkers(options: WorkersOptions): Promise<never> {
   startMetricsAggregator();
   const listened = new WeakSet<Worker>();
   let stopping = false;
+  let allForked = false;
 
-  cluster.on("listening", (worker) => listened.add(worker));
+  // Not cluster's "listening" event: a worker's own emulator (GEMINI_BACKEND=emulator) fires it too.
+  cluster.on("message", (worker, message: unknown) => {
+    if (message !== listeningMessage) return;
+    // The first worker listens before the others start: a port that cannot be had fails once.
+    if (!allForked && !stopping) for (let i = 1; i < options.workers; i++) cluster.fork();
+    allForked = true;
+    listened.add(worker);
+  });
+  const exitWhenAllGone = () => {
+    if (Object.keys(cluster.workers ?? {}).length > 0) return;
+    logger.info("stopped");
+    logger.flush();
+    // 0, or the code of a worker that failed to start.
+    process.exit();
+  };
   cluster.on("exit", (worker, code, signal) => {
-    if (stopping) {
-      if (Object.keys(cluster.workers ?? {}).length === 0) {
-        logger.info("stopped");
-        logger.flush();
-        process.exit(0);
-      }
-      return;
-    }
+    if (stopping) return exitWhenAllGone();
     if (!listened.has(worker)) {
       logger.error({ pid: worker.process.pid, code, signal }, "a worker failed to start: stopping");
-      stopAll("SIGTERM");
       process.exitCode = code ?? 1;
-      return;
+      stopAll("SIGTERM");
+      return exitWhenAllGone();
     }
     logger.error({ worker: worker.process.pid, code, signal }, "worker died: starting another");
     cluster.fork();
@@ -57,8 +72,8 @@ export function superviseWorkers(options: WorkersOptions): Promise<never> {
       stopAll("SIGTERM");
     });
   }
-  for (let i = 0; i < options.workers; i++) cluster.fork();
-  logger.info({ workers: options.workers }, "gemini-connect primary: workers started");
+  cluster.fork();
+  logger.info({ workers: options.workers }, "gemini-connect primary: starting workers");
   // The primary's work is all in the handlers above; it ends with process.exit.
   return new Promise<never>(() => {});
 }
