@@ -69,7 +69,7 @@ describe("npm run bench -- --tiny", () => {
     expect(result.stalled?.samples.length).toBeGreaterThan(1);
     expect(finite(result.stalled?.driftPct)).toBe(true);
 
-    expect(result.targets).toHaveLength(6);
+    expect(result.targets).toHaveLength(11);
   });
 
   it("refuses an unknown option", async () => {
