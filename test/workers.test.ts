@@ -1,11 +1,15 @@
 // WORKERS=2: one port served by two processes, as `npm start` runs it. Each unary call below goes
 // on a connection of its own, so node:cluster hands the calls to the workers in turn.
 
+import { create } from "@bufbuild/protobuf";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import * as http from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
+import { GenerateContentRequestSchema, GenerativeService } from "../gen/ts/geminiconnect/v1/generative_service_pb.ts";
 
 interface LogLine {
   msg?: string;
@@ -94,6 +98,36 @@ describe("WORKERS=2", () => {
     expect(code).toBe(0);
     const stopped = lines().filter((line) => line.msg === "stopped").map((line) => line.pid);
     expect(stopped).toEqual(expect.arrayContaining([...workerPids, child.pid]));
+  }, 60_000);
+
+  it("on SIGTERM, lets the streams in flight on both workers finish before it exits 0", async () => {
+    // The emulator echoes the prompt a word per chunk, 300 ms apart: 5 words take over a second.
+    const { child, lines, port, workerPids } = await startWorkers({ EMULATOR_CHUNK_DELAY_MS: "300" });
+    const prompt = "one two three four five";
+    const request = create(GenerateContentRequestSchema, {
+      model: "models/gemini-2.5-flash",
+      contents: [{ role: "user", parts: [{ data: { case: "text", value: prompt } }] }],
+    });
+    // Two transports, two HTTP/2 connections: one per worker.
+    const streams = [0, 1].map(() =>
+      createClient(GenerativeService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` })).streamGenerateContent(request)[Symbol.asyncIterator](),
+    );
+    const firsts = await Promise.all(streams.map((stream) => stream.next()));
+    const exited = once(child, "exit");
+    child.kill("SIGTERM");
+    const answers = await Promise.all(
+      streams.map(async (stream, i) => {
+        let text = "";
+        for (let next = firsts[i]; next?.done !== true; next = await stream.next()) {
+          for (const part of next?.value.candidates[0]?.content?.parts ?? []) if (part.data.case === "text") text += part.data.value;
+        }
+        return text;
+      }),
+    );
+    expect(answers).toEqual([prompt, prompt]);
+    expect((await exited)[0]).toBe(0);
+    const streamedBy = lines().filter((line) => line.method === "geminiconnect.v1.GenerativeService/StreamGenerateContent" && line.code === "ok");
+    expect(new Set(streamedBy.map((line) => line.pid))).toEqual(new Set(workerPids));
   }, 60_000);
 
   it("keeps a limit exact across the workers without Redis", async () => {
