@@ -29,7 +29,7 @@ type Kind = "uncached" | "miss" | "hit";
 
 const dir = mkdtempSync(join(tmpdir(), "gemini-connect-bench-cache-"));
 const emulator = await startEmulatorProcess({ apiKey, chunks, chunkChars: 32, chunkDelayMs: 0 });
-const gateway = await startGatewayProcess({ emulatorUrl: emulator.url, apiKey, logLevel: "info", logFile: join(dir, "gateway.log"), nodeFlags: [] });
+const gateway = await startGatewayProcess({ emulatorUrl: emulator.url, apiKey, logLevel: "info", logFile: join(dir, "gateway.log"), nodeFlags: [], workers: 1 });
 const clients = Array.from({ length: connections }, () => createClient(GenerativeService, createGrpcTransport({ baseUrl: gateway.url })));
 
 let prompts = 0;

@@ -30,7 +30,7 @@ const work = await mkdtemp(join(tmpdir(), "bench-files-"));
 const path = join(work, "upload.bin");
 await writeFile(path, Buffer.alloc(size, 7));
 const emulator = await startEmulatorProcess({ apiKey, chunks: 1, chunkChars: 8, chunkDelayMs: 0 });
-const gateway = await startGatewayProcess({ emulatorUrl: emulator.url, apiKey, logLevel: "info", logFile: join(work, "gateway.log"), nodeFlags: [] });
+const gateway = await startGatewayProcess({ emulatorUrl: emulator.url, apiKey, logLevel: "info", logFile: join(work, "gateway.log"), nodeFlags: [], workers: 1 });
 
 const sdk = new GoogleGenAI({ apiKey, vertexai: false, apiVersion: "v1beta", httpOptions: { baseUrl: emulator.url } });
 const files = createClient(FileService, createGrpcTransport({ baseUrl: gateway.url }));

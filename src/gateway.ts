@@ -3,6 +3,7 @@
 
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Tracer } from "@opentelemetry/api";
+import cluster from "node:cluster";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { FileService } from "../gen/ts/geminiconnect/v1/files_pb.ts";
@@ -34,6 +35,7 @@ import { createHealthStatus, createProbeHandler, registerHealth } from "./grpc/h
 import type { HealthStatus } from "./grpc/health.ts";
 import { registerReflection } from "./grpc/reflection.ts";
 import { createCleartextListener } from "./listener.ts";
+import { createClusterMetricsSource } from "./observe/cluster-metrics.ts";
 import { createConnectionLog } from "./observe/connection-log.ts";
 import type { Logger } from "./observe/logger.ts";
 import { createMetrics, createMetricsEndpoint } from "./observe/metrics.ts";
@@ -114,7 +116,10 @@ export function createGateway(options: GatewayOptions): Gateway {
   const cacheStore = options.cache === undefined ? undefined : createCacheStore(options.cache, limits.redis, logger);
   const metrics = createMetrics({ cacheStore });
   const probes = createProbeHandler({ status: health });
-  const metricsEndpoint = createMetricsEndpoint({ registry: metrics.registry });
+  const metricsEndpoint = createMetricsEndpoint({
+    registry: metrics.registry,
+    render: cluster.isWorker ? createClusterMetricsSource(metrics.registry) : undefined,
+  });
   const router = routerOf(options);
   const uncached = createGenerativeCore({ router, upstreamKeys: options.upstreamKeys ?? [], policy: options.callPolicy, files });
   const core =

@@ -1,5 +1,6 @@
-// Process entry: config -> upstream -> gateway -> listen -> signals. Nothing else.
+// Process entry: config -> (workers) -> upstream -> gateway -> listen -> signals. Nothing else.
 
+import cluster from "node:cluster";
 import { ConfigError } from "./config/env.ts";
 import { routingKeys } from "./config/routing-file.ts";
 import { describeConfig, loadConfig } from "./config/settings.ts";
@@ -12,6 +13,7 @@ import { createGenaiFiles } from "./upstream/genai-files.ts";
 import { createGenaiUpstream } from "./upstream/genai.ts";
 import { createUpstreamClients } from "./routing/clients.ts";
 import { createPoolRouter } from "./routing/router.ts";
+import { superviseWorkers, tellPrimaryListening } from "./workers.ts";
 
 let config: Config;
 try {
@@ -27,6 +29,16 @@ const logger = createLogger({ level: config.logLevel });
 // they become log lines like everything else.
 process.removeAllListeners("warning");
 process.on("warning", (warning) => logger.warn({ warning: warning.name, detail: warning.message }, "node warning"));
+// WORKERS > 1: this process only supervises; each worker runs what follows.
+if (config.workers > 1 && cluster.isPrimary) {
+  if (config.limits.redis === undefined) {
+    logger.warn(
+      { setting: "WORKERS", workers: config.workers },
+      "WORKERS > 1 without REDIS_URL: each worker knows only the files uploaded through it and keeps its own response cache",
+    );
+  }
+  await superviseWorkers({ workers: config.workers, logger });
+}
 const emulator =
   config.backend === "emulator" && config.routing === undefined
     ? await startEmulator({ host: "127.0.0.1", port: 0, chunkDelayMs: config.emulatorChunkDelayMs })
@@ -88,6 +100,7 @@ const address = await gateway.start(config.port, config.host).catch((error: Node
   process.exit(2);
 });
 logger.info({ address: `${address.address}:${address.port}`, settings: describeConfig(config) }, "gemini-connect listening");
+tellPrimaryListening();
 
 let stopping = false;
 for (const signal of ["SIGTERM", "SIGINT"] as const) {

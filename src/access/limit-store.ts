@@ -5,7 +5,8 @@
 // Gemini's own project quota still stands behind us. The switch is logged loudly both ways.
 
 import { Redis } from "ioredis";
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
+import cluster from "node:cluster";
+import { RateLimiterCluster, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import type { RateLimiterAbstract } from "rate-limiter-flexible";
 import type { LimitSettings } from "../config/settings.ts";
 import type { Logger } from "../observe/logger.ts";
@@ -16,7 +17,8 @@ export type StoreName = "redis" | "memory";
 /** One counter, in both stores: Redis (when set) and this process. */
 export interface Counter {
   readonly redis: RateLimiterRedis | undefined;
-  readonly memory: RateLimiterMemory;
+  /** This process's counters; in a worker (WORKERS > 1), the primary's, shared by every worker. */
+  readonly memory: RateLimiterMemory | RateLimiterCluster;
 }
 
 /** The outcome of one counter operation. */
@@ -68,7 +70,7 @@ export function createLimitStore(options: LimitStoreOptions): LimitStore {
           redis === undefined
             ? undefined
             : new RateLimiterRedis({ storeClient: redis.client, keyPrefix, points, duration: seconds, rejectIfRedisNotReady: true }),
-        memory: new RateLimiterMemory({ keyPrefix, points, duration: memorySeconds }),
+        memory: cluster.isWorker ? clusterCounter(keyPrefix, points, seconds) : new RateLimiterMemory({ keyPrefix, points, duration: memorySeconds }),
       };
     },
     async run(counter, op, store) {
@@ -88,6 +90,15 @@ export function createLimitStore(options: LimitStoreOptions): LimitStore {
       redis?.close();
     },
   };
+}
+
+/**
+ * A counter kept by the primary (superviseWorkers), so WORKERS share one budget as replicas do
+ * through Redis; with Redis' durations too, so a crashed worker's slots come back. The primary
+ * keeps one counter per key prefix, made with the first worker's options: the prefix names them.
+ */
+function clusterCounter(keyPrefix: string, points: number, seconds: number): RateLimiterCluster {
+  return new RateLimiterCluster({ keyPrefix: `${keyPrefix}:${points}:${seconds}`, points, duration: seconds, timeoutMs: 5_000 });
 }
 
 interface RedisConnection {

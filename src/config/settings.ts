@@ -2,7 +2,7 @@
 // A bad value throws a ConfigError naming the variable, and main.ts stops the start with it.
 // The shapes of the settings live here too, so config/ needs nothing from the rest of src/.
 
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { isAbsolute, join } from "node:path";
 import { CallersFileError, loadCallersFile } from "./callers-file.ts";
 import type { Caller, Limits } from "./callers-file.ts";
@@ -114,6 +114,8 @@ export interface Config {
   readonly requestBytesInFlightMax: number;
   /** On SIGTERM, how long in-flight RPCs may run before they end with Unavailable. */
   readonly shutdownGraceMs: number;
+  /** Processes serving the one port (node:cluster); 1 runs the gateway in this process alone. */
+  readonly workers: number;
   /** Deadlines and caps of client connections. */
   readonly connections: ConnectionLimits;
   /** Set when OTEL_EXPORTER_OTLP_ENDPOINT is: traces on, under this service name. */
@@ -213,6 +215,9 @@ export function loadConfig(env: Env = process.env): Config {
     maxRequestBytes: integer(env, "MAX_REQUEST_BYTES", 1024, 2 ** 31 - 1) ?? 20 * 1024 * 1024,
     requestBytesInFlightMax: integer(env, "REQUEST_BYTES_IN_FLIGHT_MAX", 1024, Number.MAX_SAFE_INTEGER) ?? defaultRequestBytesInFlightMax,
     shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 0, day) ?? 10_000,
+    // Without Redis, who owns an uploaded file and the cache's entries live in each process: one
+    // worker by default then, so that a caller's next connection finds its files.
+    workers: integer(env, "WORKERS", 1, 1024) ?? (redis === undefined ? 1 : availableParallelism()),
     connections: connectionLimits(env),
     tracingServiceName:
       httpUrl(env, "OTEL_EXPORTER_OTLP_ENDPOINT") === undefined ? undefined : (text(env, "OTEL_SERVICE_NAME") ?? "gemini-connect"),

@@ -99,6 +99,7 @@ async function* stream(
   const route = router.route(request.model, rpc.allowedModels);
   const call = upstreamCall(toRestBody(GenerateContentRequestSchema, request), rpc);
   const scope = new CallScope(rpc, policy.totalTimeoutMs, redact);
+  let completed = false;
   try {
     // Retried until the first chunk is in: after that, a retry would repeat what the caller has.
     const { source, first } = await scope.withRetries(policy.retry, route, async (signal, attempt, { client, model }) => {
@@ -113,7 +114,10 @@ async function* stream(
       disarm();
       return { source, first };
     });
-    if (first.done === true) return;
+    if (first.done === true) {
+      completed = true;
+      return;
+    }
     const idle = scope.idleTimer(policy.idleTimeoutMs);
     let sliceStart = performance.now();
     let next: IteratorResult<object> = first;
@@ -141,10 +145,11 @@ async function* stream(
     }
     // An upstream that ends quietly because our own signal fired has not given a complete answer.
     scope.signal.throwIfAborted();
+    completed = true;
   } catch (error) {
     throw scope.explain(error);
   } finally {
-    scope.end();
+    scope.end(completed);
     route.end();
     rpc.ended?.();
   }

@@ -44,12 +44,15 @@ export async function unaryWithPolicy<T>(
   run: (signal: AbortSignal, choice: Choice) => Promise<T>,
 ): Promise<T> {
   const call = new CallScope(rpc, policy.totalTimeoutMs, redact);
+  let completed = false;
   try {
-    return await call.withRetries(policy.retry, route, (signal, _attempt, choice) => run(signal, choice));
+    const answer = await call.withRetries(policy.retry, route, (signal, _attempt, choice) => run(signal, choice));
+    completed = true;
+    return answer;
   } catch (error) {
     throw call.explain(error);
   } finally {
-    call.end();
+    call.end(completed);
     route.end();
   }
 }
@@ -174,11 +177,16 @@ export class CallScope {
     return toConnectError(error, this.#controller.signal, this.#redact);
   }
 
-  end(): void {
+  /**
+   * Ends the call's timers; unless the upstream answer was read to its end, also aborts the
+   * request still open. A complete answer leaves nothing open, and aborting it anyway cost every
+   * stream an error object here and a DOMException in the SDK and undici.
+   */
+  end(completed = false): void {
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
     this.#rpc.signal.removeEventListener("abort", this.#onRpcAbort);
-    this.#controller.abort(new ConnectError("the RPC ended", Code.Canceled));
+    if (!completed) this.#controller.abort(new ConnectError("the RPC ended", Code.Canceled));
   }
 
   #remainingMs(): number {

@@ -30,13 +30,16 @@ const maxModels = 50;
 /** What createMetricsEndpoint needs. */
 export interface MetricsEndpointOptions {
   readonly registry: Registry;
+  /** The text to serve instead of the registry's own: every worker's sum, when WORKERS > 1. */
+  readonly render?: (() => Promise<string>) | undefined;
 }
 
 /** GET /metrics in Prometheus' text format. */
 export function createMetricsEndpoint(options: MetricsEndpointOptions): Fallback {
   const { registry } = options;
+  const render = options.render ?? (() => registry.metrics());
   return (_req, res) => {
-    registry.metrics().then(
+    render().then(
       (text) => {
         res.writeHead(200, { "content-type": registry.contentType, "cache-control": "no-store" });
         res.end(text);
@@ -83,9 +86,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     buckets: latencyBuckets,
     registers: [registry],
   });
-  const gap = new Histogram({
-    name: "gemini_chunk_gap_seconds",
-    help: "Time between two consecutive chunks sent to the caller.",
+  // Once per stream, not per chunk: a histogram observation per chunk cost more than the chunk's own conversion.
+  const longestGap = new Histogram({
+    name: "gemini_stream_longest_chunk_gap_seconds",
+    help: "Per stream of two chunks or more, the longest time between two consecutive chunks sent to the caller.",
     buckets: gapBuckets,
     registers: [registry],
   });
@@ -199,9 +203,6 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       received.inc(labelsOf(rpc));
       if (rpc.type === "server_stream") inFlight.inc();
     },
-    messageGap(_rpc, ms) {
-      gap.observe(ms / 1000);
-    },
     ended(rpc, end) {
       const labels = labelsOf(rpc);
       const code = end.error === undefined ? "OK" : Code[end.error.code];
@@ -209,6 +210,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       handling.observe(labels, end.durationMs / 1000);
       if (end.messages > 0) sent.inc(labels, end.messages);
       if (rpc.type === "server_stream") inFlight.dec();
+      if (end.longestGapMs !== undefined) longestGap.observe(end.longestGapMs / 1000);
 
       const { call, limits } = end;
       // Caller names come from the callers file, not from the request: a bounded set.
