@@ -1,14 +1,18 @@
 // A bound on the request bytes all calls together hold in memory. Connect reads a whole request
 // message before the handler sees it; without a bound, a burst of large uploads takes the
 // process's memory. A call whose next bytes would go over is refused with ResourceExhausted
-// rather than buffered; its bytes are given back when its response is done.
+// rather than buffered; its bytes are given back when its response is done. A streamed request
+// (an upload) is consumed message by message, so its bytes count only until it reads on.
 
 import { Code, ConnectError } from "@connectrpc/connect";
 
 /** The bytes one call holds, counted as its body is read. */
 export interface HeldBytes {
-  /** The body, counted as it is read; throws ResourceExhausted once all calls would hold too much. */
-  meter(body: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array>;
+  /**
+   * The body, counted as it is read; throws ResourceExhausted once all calls would hold too much.
+   * `streamed`: the handler consumes it as it comes, so a chunk no longer counts once the next is asked for.
+   */
+  meter(body: AsyncIterable<Uint8Array>, streamed: boolean): AsyncIterable<Uint8Array>;
   /** The call is done: its bytes no longer count. Idempotent. */
   release(): void;
 }
@@ -38,7 +42,7 @@ export function createRequestBytes(options: RequestBytesOptions): RequestBytes {
       let mine = 0;
       let released = false;
       return {
-        async *meter(body) {
+        async *meter(body, streamed) {
           for await (const chunk of body) {
             if (released) return;
             if (held + chunk.byteLength > maxBytes) {
@@ -50,6 +54,10 @@ export function createRequestBytes(options: RequestBytesOptions): RequestBytes {
             held += chunk.byteLength;
             mine += chunk.byteLength;
             yield chunk;
+            if (streamed && !released) {
+              held -= chunk.byteLength;
+              mine -= chunk.byteLength;
+            }
           }
         },
         release() {

@@ -44,7 +44,8 @@ export function createNodeAdapter(options: NodeAdapterOptions): NodeHandler {
     const values = createContextValues().set(repeatedKeyHeaderKey, repeatedKeyHeader(req.rawHeaders));
     const universal = universalRequestFromNodeRequest(req, res, undefined, values);
     const body = universal.body as AsyncIterable<Uint8Array>;
-    handler({ ...universal, body: held.meter(body) })
+    const streamed = handler.method.methodKind === "client_streaming" || handler.method.methodKind === "bidi_streaming";
+    handler({ ...universal, body: held.meter(body, streamed) })
       .then((response) => {
         // Given back as the last of the response body is taken, before the caller sees the end:
         // a caller's next call never finds this one's bytes still counted.
