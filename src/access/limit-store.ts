@@ -4,7 +4,8 @@
 // N times it) rather than refusing everyone: a Redis outage must not become a Gemini outage, and
 // Gemini's own project quota still stands behind us. The switch is logged loudly both ways.
 
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
+import { createRedisConnection } from "../redis.ts";
 import cluster from "node:cluster";
 import { RateLimiterCluster, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import type { RateLimiterAbstract } from "rate-limiter-flexible";
@@ -111,20 +112,8 @@ interface RedisConnection {
 }
 
 function connectRedis(settings: NonNullable<LimitSettings["redis"]>, logger: Logger): RedisConnection {
-  // Never the URL itself in a log line: it may carry a password.
-  const url = new URL(settings.url);
-  const where = `${url.hostname}:${url.port || "6379"}`;
-  const client = new Redis(settings.url, {
-    lazyConnect: true,
-    // Commands fail at once while disconnected, rather than queue: the RPC goes on with local limits.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    // A Redis that hangs is as good as gone.
-    commandTimeout: settings.timeoutMs,
-    connectTimeout: Math.max(settings.timeoutMs, 1_000),
-    // Keep trying for as long as the process lives; limits go back to Redis once it answers.
-    retryStrategy: (times) => Math.min(times * 100, 2_000),
-  });
+  // A command fails at once while Redis is away: the RPC goes on with local limits.
+  const { client, where } = createRedisConnection({ ...settings, lazyConnect: true });
   let up = false;
   let everUp = false;
   let closing = false;

@@ -5,7 +5,7 @@
 // way, and every lookup or write skipped is counted for the metrics. The connection is made at
 // once and retried for as long as the process lives.
 
-import { Redis } from "ioredis";
+import { createRedisConnection } from "../redis.ts";
 import type { Logger } from "pino";
 import type { CacheStore } from "./store.ts";
 
@@ -33,17 +33,7 @@ const startWaitMs = 2_000;
 /** A cache store in Redis, shared by every replica that names the same one. */
 export function createRedisStore(options: RedisStoreOptions): RedisStore {
   const { logger } = options;
-  // Never the URL itself in a log line: it may carry a password.
-  const url = new URL(options.url);
-  const where = `${url.hostname}:${url.port || "6379"}`;
-  const redis = new Redis(options.url, {
-    // Fail at once while disconnected rather than queue: a queued lookup would only delay a miss.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    commandTimeout: options.timeoutMs,
-    connectTimeout: Math.max(options.timeoutMs, 1_000),
-    retryStrategy: (times) => Math.min(times * 100, 2_000),
-  });
+  const { client: redis, where } = createRedisConnection(options);
   let up = false;
   let everUp = false;
   let closing = false;

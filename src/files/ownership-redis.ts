@@ -7,7 +7,7 @@
 // gives every file the same 48 hours, so by expiry is newest first), pruned as it is read.
 import { once } from "node:events";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { Redis } from "ioredis";
+import { createRedisConnection } from "../redis.ts";
 import { decodePageToken, encodePageToken } from "./ownership.ts";
 import type { OwnershipStore } from "./ownership.ts";
 
@@ -19,17 +19,7 @@ export interface RedisOwnershipOptions {
 
 /** Ownership records in the Redis at `options.url`. */
 export function createRedisOwnership(options: RedisOwnershipOptions): OwnershipStore {
-  // Never the URL itself in an error: it may carry a password.
-  const url = new URL(options.url);
-  const where = `${url.hostname}:${url.port || "6379"}`;
-  const redis = new Redis(options.url, {
-    // Commands wait for a connection only as long as `run` lets them, rather than queue for good.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    commandTimeout: options.timeoutMs,
-    connectTimeout: Math.max(options.timeoutMs, 1_000),
-    retryStrategy: (times) => Math.min(times * 100, 2_000),
-  });
+  const { client: redis, where } = createRedisConnection(options);
   // Connection errors surface on the commands; the client keeps reconnecting meanwhile.
   redis.on("error", () => {});
 
