@@ -65,6 +65,8 @@ export interface BenchConfig {
   readonly profile: boolean;
   /** The gateway's LOG_LEVEL (it logs one line per RPC at info). */
   readonly logLevel: string;
+  /** The gateway's WORKERS: 1 (one process) unless asked; its CPU figures include every worker's. */
+  readonly workers: number;
   /** The gateway's entry file; undefined: src/main.ts. Another path benchmarks a patched copy. */
   readonly gatewayEntry: string | undefined;
   /** Where the JSON result (and profiles) go; undefined: bench/results. */
@@ -97,6 +99,7 @@ const full: BenchConfig = {
   connections: 1,
   profile: false,
   logLevel: "info",
+  workers: 1,
   gatewayEntry: undefined,
   outDir: undefined,
 };
@@ -154,6 +157,8 @@ export const usage = `Usage: npm run bench -- [options]
   --ghz / --no-ghz     force or skip the ghz run (default: when ghz is installed)
   --profile            gateway under --cpu-prof during saturation; prints its hot spots
   --log-level L        gateway LOG_LEVEL (default info)
+  --workers N          the gateway's WORKERS (default 1); with N > 1 also use --connections N or more,
+                       as each connection is served by one worker
   --gateway-entry F    run this gateway entry instead of src/main.ts (a patched copy to compare)
   --out DIR            where the JSON result goes (default bench/results)
 `;
@@ -220,6 +225,9 @@ export function parseArgs(argv: readonly string[]): BenchConfig {
         break;
       case "--log-level":
         config = { ...config, logLevel: value() };
+        break;
+      case "--workers":
+        config = { ...config, workers: integer(flag, value(), 1) };
         break;
       case "--gateway-entry":
         config = { ...config, gatewayEntry: value() };

@@ -14,14 +14,26 @@ export const repoRoot = fileURLToPath(new URL("..", import.meta.url));
 /** USER_HZ: the unit of utime/stime in /proc/<pid>/stat; 100 on every Linux build that matters. */
 const clockTicksPerSecond = 100;
 
-/** utime + stime of the whole process (all threads, as process.cpuUsage() counts it), in µs. */
+/**
+ * utime + stime of the whole process (all threads, as process.cpuUsage() counts it) and of its
+ * live child processes (a gateway's workers, with --workers), in µs.
+ */
 export function cpuUs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
   // Fields after the command name, which is in parentheses and may contain spaces.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
-  return ((utime + stime) * 1_000_000) / clockTicksPerSecond;
+  return ((utime + stime) * 1_000_000) / clockTicksPerSecond + childPids(pid).reduce((sum, child) => sum + cpuUs(child), 0);
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, "latin1").split(" ").filter(Boolean).map(Number);
+  } catch {
+    // The child ended between the two reads.
+    return [];
+  }
 }
 
 /** CPU time the whole machine spent busy (all cores; not idle or iowait), from /proc/stat, in µs. */
@@ -100,6 +112,8 @@ export interface GatewaySettings {
   readonly nodeFlags: readonly string[];
   /** The gateway's entry file; default src/main.ts (another path: a patched copy to compare). */
   readonly entry?: string | undefined;
+  /** The gateway's WORKERS. */
+  readonly workers: number;
 }
 
 /** `npm start` as a child: src/main.ts on a free port, upstream the emulator via the Gemini backend. */
@@ -121,6 +135,7 @@ export async function startGatewayProcess(settings: GatewaySettings): Promise<Ch
       GEMINI_API_KEY: settings.apiKey,
       GEMINI_BASE_URL: settings.emulatorUrl,
       LOG_LEVEL: settings.logLevel,
+      WORKERS: String(settings.workers),
     },
     stdio: ["ignore", log, "pipe"],
   }));

@@ -288,6 +288,7 @@ class Pair {
         emulatorUrl: emulator.url,
         apiKey: settings.apiKey,
         logLevel: config.logLevel,
+        workers: config.workers,
         logFile: join(scratch, `gateway-${name}-${Date.now()}.log`),
         nodeFlags,
         entry: config.gatewayEntry,

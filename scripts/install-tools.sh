@@ -2,9 +2,14 @@
 # Installs what `npm run generate` and the tests need besides npm packages: redis-server (Debian)
 # when missing, and into .tools/ (git-ignored) at exact versions:
 #   .tools/bin/   grpcurl, protoc-gen-go, protoc-gen-go-grpc   (go install, from the Go module proxy)
-#   .tools/venv/  grpcio-tools, grpcio, protobuf, ...          (pip, from PyPI; scripts/requirements-tools.txt)
-# and downloads and compiles the Go modules of gen/go, examples/go and test/interop/go, so that the
-# tests' `go build` finds everything in the Go module and build caches.
+#   .tools/venv/  grpcio-tools, grpcio, protobuf, google-genai, google-ai-generativelanguage, ...
+#                 (pip, from PyPI; scripts/requirements-tools.txt)
+#   .tools/google-protos/  Google's own .proto files of the Gemini API (google.ai.generativelanguage
+#                 .v1beta, from the npm package @google-ai/generativelanguage) with the google/api and
+#                 google/type files they import (from the pip package googleapis-common-protos), so
+#                 that grpcurl can call Google's service name with Google's protos
+# and downloads and compiles the Go modules of gen/go, examples/go, test/interop/go and
+# test/interop/gapic-go, so that the tests' `go build` finds everything in the Go module and build caches.
 #
 # Idempotent: what is already installed at the pinned version is left alone, so a second run takes
 # a few seconds. Needs Go >= 1.26 and Python >= 3.9 on PATH (set PYTHON to use another python3).
@@ -20,8 +25,10 @@ go_tools=(
   "google.golang.org/grpc/cmd/protoc-gen-go-grpc v1.6.2 google.golang.org/grpc/cmd/protoc-gen-go-grpc"
 )
 # Go programs that build on gen/go: the tests build them (and thus gen/go) again from these caches.
-go_programs=(examples/go test/interop/go)
+go_programs=(examples/go test/interop/go test/interop/gapic-go)
 python=${PYTHON:-python3}
+# The npm package that carries Google's .proto files of the Gemini API (build/protos/).
+google_protos_package=@google-ai/generativelanguage@4.1.0
 
 say() { printf 'install-tools: %s\n' "$*"; }
 fail() { printf 'install-tools: %s\n' "$*" >&2; exit 1; }
@@ -70,6 +77,24 @@ fi
 
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
+
+protos=$tools/google-protos
+if [ "$(cat "$protos/.package" 2>/dev/null)" = "$google_protos_package" ]; then
+  say "Google's protos already in $protos ($google_protos_package)"
+else
+  say "Google's protos into $protos (npm pack $google_protos_package, googleapis-common-protos)"
+  rm -rf "$protos"
+  mkdir -p "$protos"
+  tarball=$(cd "$scratch" && npm pack --silent "$google_protos_package")
+  tar -xzf "$scratch/$tarball" -C "$scratch"
+  cp -R "$scratch/package/build/protos/google" "$protos/"
+  common=$("$tools/venv/bin/python" -c 'import os, google.api.annotations_pb2 as m; print(os.path.dirname(os.path.dirname(os.path.dirname(m.__file__))))')
+  for dir in google/api google/type; do
+    mkdir -p "$protos/$dir"
+    cp "$common/$dir"/*.proto "$protos/$dir/"
+  done
+  printf '%s\n' "$google_protos_package" > "$protos/.package"
+fi
 (cd gen/go && go mod download)
 for program in "${go_programs[@]}"; do
   say "go build $program"

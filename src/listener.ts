@@ -48,7 +48,7 @@ export interface CleartextListener {
 export function createCleartextListener(options: ListenerOptions): CleartextListener {
   const { limits } = options;
   const cut = options.onCut ?? (() => {});
-  const handler = dropUnreadBodies(options.handler);
+  const handler = endUnreadBodies(options.handler);
   const h1 = http.createServer(
     {
       headersTimeout: limits.headersTimeoutMs,
@@ -209,21 +209,27 @@ function closeWhenIdle(session: http2.ServerHttp2Session, idleMs: number, onIdle
 }
 
 /**
- * A response can be complete before its request is: an RPC error after a first message that
- * does not parse. HTTP/1.1 drops the rest of such a body by itself; HTTP/2 would leave the
- * stream half-open with its window full: the client could never finish sending, and the
- * connection could never close. So once our side of the stream is done, read and drop the rest.
+ * A response can be complete before its request is: a call refused on its headers, or an RPC
+ * error after a first message that does not parse. HTTP/1.1 drops the rest of such a body by
+ * itself (within CONNECTION_REQUEST_TIMEOUT_MS); HTTP/2 would leave the stream half-open with its
+ * window full: the client could never finish sending, and the connection could never close.
+ * A body never read (refused on its headers) gets a reset (RST_STREAM NO_ERROR, RFC 9113 §8.1)
+ * once the response is out, which tells the client to stop sending: reading it only to drop it
+ * would let a refused caller upload without end. A body read in part is read on and dropped.
  */
-function dropUnreadBodies(handler: RequestHandler): RequestHandler {
+function endUnreadBodies(handler: RequestHandler): RequestHandler {
   return (req, res) => {
     if (res instanceof http2.Http2ServerResponse) {
       const stream = res.stream;
       stream.once("finish", () => {
-        if (stream.readableEnded) return;
+        if (stream.readableEnded || !stream.readableDidRead) return;
         // Below the request object, which nothing reads any more: drop the bytes as they come.
         stream.removeAllListeners("data");
         stream.on("data", () => {});
         stream.resume();
+      });
+      res.once("finish", () => {
+        if (!stream.destroyed && !stream.readableEnded && !stream.readableDidRead) stream.close(http2.constants.NGHTTP2_NO_ERROR);
       });
     }
     handler(req, res);

@@ -35,7 +35,7 @@ describe("npm run bench -- --tiny", () => {
     const result = JSON.parse(readFileSync(file ?? "", "utf8")) as BenchResult & { targets: unknown[] };
 
     expect(stdout).toContain("Latency:");
-    expect(stdout).toContain("Targets (issue 6):");
+    expect(stdout).toContain("Targets (issue 13):");
 
     expect(result.latency.map((row) => row.streams)).toEqual([1, 2]);
     for (const row of result.latency) {
@@ -69,7 +69,7 @@ describe("npm run bench -- --tiny", () => {
     expect(result.stalled?.samples.length).toBeGreaterThan(1);
     expect(finite(result.stalled?.driftPct)).toBe(true);
 
-    expect(result.targets).toHaveLength(6);
+    expect(result.targets).toHaveLength(11);
   });
 
   it("refuses an unknown option", async () => {

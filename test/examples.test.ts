@@ -3,7 +3,7 @@
 // generation parameters, the chat's history, the image), as the emulator received it.
 
 import { readFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,7 +13,7 @@ import type { Harness } from "./support/harness.ts";
 import { goTool, python, repoRoot, run } from "./interop/support.ts";
 import type { Ran } from "./interop/support.ts";
 
-type Example = "stream" | "parallel" | "generate" | "config" | "chat" | "image";
+type Example = "stream" | "parallel" | "generate" | "config" | "chat" | "image" | "files";
 type Language = "ts" | "python" | "go";
 
 /** How each language runs an example: its Node 24, the tools' Python, a binary from `go build`. */
@@ -117,6 +117,35 @@ describe.each(languages)("the %s examples", (language) => {
         contents: [{ role: "user", parts: [{ inlineData: { mimeType: "image/png", data: png } }, { text: "Describe this image." }] }],
       }),
     ]);
+  });
+
+  it("files: uploads the PDF in chunks, waits until it is ACTIVE, asks about it, deletes it", async () => {
+    const pdf = join(goBinaries, `report-${language}.pdf`);
+    const size = 3 * 1024 * 1024 + 5;
+    await writeFile(pdf, Buffer.alloc(size, "%PDF-1.7 "));
+    const before = harness.emulator.requests.length;
+    const received = harness.emulator.files.bytesReceived;
+    const ran = await runners[language]("files", [pdf, "Summarize", "this", "PDF."], {
+      ...process.env,
+      GEMINI_CONNECT_ADDR: new URL(harness.baseUrl).host,
+    });
+    expect(ran).toEqual({ code: 0, stdout: "Summarize this PDF.\n", stderr: "" });
+    const [sent] = harness.emulator.requests.slice(before).map((request) => request.body);
+    expect(harness.emulator.files.bytesReceived - received).toBe(size);
+    expect(sent).toEqual(
+      expect.objectContaining({
+        contents: [
+          {
+            role: "user",
+            parts: [
+              { fileData: { fileUri: expect.stringMatching(new RegExp(`^${harness.emulator.url}/v1beta/files/[a-z0-9]+$`)), mimeType: "application/pdf" } },
+              { text: "Summarize this PDF." },
+            ],
+          },
+        ],
+      }),
+    );
+    expect(harness.emulator.files.stored).toBe(0);
   });
 
   it("sends the caller key from GEMINI_CONNECT_KEY to a gateway that checks callers", async () => {

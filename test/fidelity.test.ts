@@ -34,7 +34,8 @@ const richRequest: JsonObject = {
       parts: [
         { text: "What is in this picture, and what is the weather where it was taken?" },
         { inlineData: { mimeType: "image/png", data: base64(imageBytes) } },
-        { fileData: { mimeType: "application/pdf", fileUri: "https://generativelanguage.googleapis.com/v1beta/files/abc-123" } },
+        // A Cloud Storage URI: a Files API URI would have to name a file this caller uploaded (test/files-gateway.test.ts).
+        { fileData: { mimeType: "application/pdf", fileUri: "gs://example-bucket/report.pdf" } },
       ],
     },
     {

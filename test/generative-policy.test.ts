@@ -1,6 +1,7 @@
 // The call policy through the core, with a fake upstream and no sockets: the three timeouts, the
 // retries and their backoff, and what a stream does with no chunk, or a failure after its first.
 
+import { createSingleRouter } from "../src/routing/router.ts";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
@@ -32,7 +33,7 @@ function rpc(signal = new AbortController().signal): CallContext {
 /** Runs one stream to its end: what arrived, the error it ended with, and the call's report. */
 async function stream(answers: Answer[], overrides: Partial<CallPolicy> = {}, context = rpc()) {
   const upstream = fakeUpstream(...answers);
-  const core = createGenerativeCore({ upstream, policy: { ...policy, ...overrides } });
+  const core = createGenerativeCore({ router: createSingleRouter(upstream), upstreamKeys: [], policy: { ...policy, ...overrides } });
   const chunks: GenerateContentResponse[] = [];
   let error: ConnectError | undefined;
   try {
@@ -75,7 +76,7 @@ describe("stream retries", () => {
     expect(chunks.map((chunk) => chunk.candidates[0]?.content?.parts[0]?.data.value)).toEqual(["ok"]);
     expect(upstream.calls).toHaveLength(3);
     expect(report.attempts).toBe(3);
-    expect(report.retriedCodes).toEqual(["Unavailable", "Unavailable"]);
+    expect(report.retried.map((retried) => retried.code)).toEqual(["Unavailable", "Unavailable"]);
   });
 
   it("gives up after RETRY_MAX_ATTEMPTS with the last failure's code", async () => {
@@ -90,8 +91,9 @@ describe("stream retries", () => {
     const upstream = fakeUpstream({ reject: unavailable() });
     // The total timeout outlasts any backoff drawn (full jitter, up to 60 s), so the call always waits.
     const core = createGenerativeCore({
-      upstream,
-      policy: { ...policy, totalTimeoutMs: 120_000, retry: { ...policy.retry, initialBackoffMs: 60_000, maxBackoffMs: 60_000 } },
+      router: createSingleRouter(upstream),
+      upstreamKeys: [],
+      policy: { ...policy, totalTimeoutMs: 600_000, retry: { ...policy.retry, initialBackoffMs: 60_000, maxBackoffMs: 60_000 } },
     });
     const reading = core.stream(request, context).next();
     await expect.poll(() => upstream.calls.length).toBe(1);
@@ -129,7 +131,7 @@ describe("stream ends", () => {
 
   it("a reader that stops early aborts the upstream request", async () => {
     const upstream = fakeUpstream({ chunks: [textChunk("a")], then: "hang" });
-    const core = createGenerativeCore({ upstream, policy });
+    const core = createGenerativeCore({ router: createSingleRouter(upstream), upstreamKeys: [], policy });
     for await (const _chunk of core.stream(request, rpc())) break;
     expect(upstream.calls[0]?.signal.aborted).toBe(true);
   });
@@ -138,11 +140,11 @@ describe("stream ends", () => {
 describe("unary calls", () => {
   it("retries before the answer, and reports the attempts and the usage", async () => {
     const upstream = fakeUpstream({ reject: unavailable() }, { chunks: [textChunk("one", { prompt: 1, candidates: 1 })] });
-    const core = createGenerativeCore({ upstream, policy });
+    const core = createGenerativeCore({ router: createSingleRouter(upstream), upstreamKeys: [], policy });
     const context = rpc();
     const response = await core.generate(request, context);
     expect(response.candidates[0]?.content?.parts[0]?.data.value).toBe("one");
-    expect(context.report).toMatchObject({ attempts: 2, retriedCodes: ["Unavailable"] });
+    expect(context.report).toMatchObject({ attempts: 2, retried: [{ code: "Unavailable", upstream: "default" }] });
     expect(context.report.usage?.totalTokenCount).toBe(2);
   });
 });

@@ -3,16 +3,17 @@
 // reaches the trailers, mistakes and Gemini's failures get their codes, and the per-RPC record
 // reaches the observers (and the trace headers the upstream request).
 
+import { createSingleRouter } from "../src/routing/router.ts";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
 import type { Interceptor } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { GenerateContentRequestSchema, GenerativeService } from "../gen/ts/geminiconnect/v1/generative_service_pb.ts";
 import { RetryInfoSchema } from "../gen/ts/google/rpc/error_details_pb.ts";
-import { createAuthInterceptor } from "../src/access/auth.ts";
+import { createAuthGate } from "../src/access/auth.ts";
 import { createGenerativeCore } from "../src/generative/core.ts";
-import { createObserveInterceptor } from "../src/observe/observe.ts";
-import type { RpcEnd, RpcObserver, RpcStart } from "../src/observe/observe.ts";
+import { createObserveInterceptor, createObservedGate } from "../src/observe/observe.ts";
+import type { RequestGate, RpcEnd, RpcObserver, RpcStart } from "../src/observe/observe.ts";
 import { createGenerativeService } from "../src/surfaces/generative-service.ts";
 import { UpstreamError } from "../src/upstream/upstream.ts";
 import { testCaller } from "./support/callers.ts";
@@ -36,16 +37,19 @@ async function failure(call: Promise<unknown>): Promise<ConnectError | undefined
 }
 
 /** A client of the service over the router transport; `ended` collects what the observers saw. */
-function setUp(answers: Answer[], interceptors: Interceptor[] = []) {
+function setUp(answers: Answer[], interceptors: Interceptor[] = [], gate?: RequestGate) {
   const upstream = fakeUpstream(...answers);
   const ended: { rpc: RpcStart; end: RpcEnd }[] = [];
   const observer: RpcObserver = {
     started: () => ({ traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" }),
     ended: (rpc, end) => ended.push({ rpc, end }),
   };
-  const core = createGenerativeCore({ upstream, policy: { ...testCallPolicy, retry: { ...testCallPolicy.retry, maxAttempts: 1 } } });
+  const core = createGenerativeCore({ router: createSingleRouter(upstream), upstreamKeys: [], policy: { ...testCallPolicy, retry: { ...testCallPolicy.retry, maxAttempts: 1 } } });
   const transport = createRouterTransport((router) => router.service(GenerativeService, createGenerativeService({ core })), {
-    router: { interceptors: [createObserveInterceptor({ observers: [observer] }), ...interceptors] },
+    router: {
+      interceptors: [createObserveInterceptor({ observers: [observer] }), ...interceptors],
+      ...(gate === undefined ? {} : { requestGate: createObservedGate({ gate, observers: [observer] }) }),
+    },
   });
   return { client: createClient(GenerativeService, transport), upstream, ended };
 }
@@ -97,7 +101,7 @@ describe("GenerativeService in memory", () => {
 
   it("with callers: refuses a missing key, and the observers learn who called", async () => {
     const alice = testCaller("alice");
-    const { client, ended } = setUp([{ chunks: [textChunk("hi")] }], [createAuthInterceptor({ callers: [alice.caller], services: [GenerativeService] })]);
+    const { client, ended } = setUp([{ chunks: [textChunk("hi")] }], [], createAuthGate({ callers: [alice.caller], services: [GenerativeService] }));
     const refused = await failure(client.generateContent(request));
     expect(refused?.code).toBe(Code.Unauthenticated);
     await client.generateContent(request, alice.options());

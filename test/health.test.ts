@@ -49,7 +49,9 @@ describe.each(protocols)("Health over %s", (protocol) => {
     const { statuses } = await healthClient(protocol).list({});
     expect(Object.fromEntries(Object.entries(statuses).map(([name, s]) => [name, s.status]))).toEqual({
       "": Status.SERVING,
+      "geminiconnect.v1.FileService": Status.SERVING,
       [generative]: Status.SERVING,
+      "google.ai.generativelanguage.v1beta.GenerativeService": Status.SERVING,
     });
   });
 });

@@ -60,6 +60,7 @@ describe("metrics", () => {
       candidates: await sample("gemini_tokens_total", { model: "models/gemini-2.5-flash", kind: "candidates" }),
       retries: await sample("gemini_upstream_retries_total", { code: "Unavailable" }),
       ttft: await sample("gemini_time_to_first_chunk_seconds_count", { model: "models/gemini-2.5-flash" }),
+      longestGaps: await sample("gemini_stream_longest_chunk_gap_seconds_count"),
     };
 
     expect(await drain("one two three")).toBeUndefined(); // 3 chunks, 3 prompt + 3 candidate tokens
@@ -88,6 +89,8 @@ describe("metrics", () => {
     expect(await sample("gemini_upstream_retries_total", { code: "Unavailable" })).toBe(before.retries + 1);
     expect(await sample("gemini_time_to_first_chunk_seconds_count", { model: "models/gemini-2.5-flash" })).toBe(before.ttft + 4);
     expect(await sample("gemini_streams_in_flight")).toBe(0);
+    // One observation per stream of two chunks or more ("one two three", "four five").
+    expect(await sample("gemini_stream_longest_chunk_gap_seconds_count")).toBe(before.longestGaps + 2);
     expect(await sample("grpc_server_handling_seconds_count", stream)).toBeGreaterThanOrEqual(5);
     // This very process (the harness serves in it): its resident memory, give or take what moved since.
     const rss = process.memoryUsage.rss();

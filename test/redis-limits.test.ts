@@ -3,26 +3,23 @@
 // loudly, and goes back to the shared budget when Redis returns.
 
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { CallOptions } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
-import { spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
-import { once } from "node:events";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GenerateContentRequestSchema, GenerativeService } from "../gen/ts/geminiconnect/v1/generative_service_pb.ts";
+import { GenerateContentRequestSchema } from "../gen/ts/geminiconnect/v1/generative_service_pb.ts";
 import { QuotaFailureSchema, RetryInfoSchema } from "../gen/ts/google/rpc/error_details_pb.ts";
 import { startEmulator } from "../src/emulator/server.ts";
 import type { Emulator } from "../src/emulator/server.ts";
 import { testCaller } from "./support/callers.ts";
 import type { TestCaller } from "./support/callers.ts";
 import { upstreamKey } from "./support/harness.ts";
-import type { GenerativeClient } from "./support/harness.ts";
 import { startRedis } from "./support/redis.ts";
+import { startReplica, stopReplica } from "./support/replica.ts";
+import type { Replica } from "./support/replica.ts";
 import type { RedisServer } from "./support/redis.ts";
 
 const prompt = "one two three four five six";
@@ -30,13 +27,6 @@ const request = create(GenerateContentRequestSchema, {
   model: "models/gemini-2.5-flash",
   contents: [{ role: "user", parts: [{ data: { case: "text", value: prompt } }] }],
 });
-
-interface Replica {
-  readonly child: ChildProcess;
-  readonly client: GenerativeClient;
-  /** Every JSON log line the process wrote so far. */
-  logs(): Record<string, unknown>[];
-}
 
 const shared = testCaller("shared", { requestsPerMinute: 3 });
 const tokens = testCaller("tokens", { tokensPerMinute: 10 });
@@ -69,42 +59,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const replica of [a, b]) {
-    if (replica === undefined || replica.child.exitCode !== null) continue;
-    const exited = once(replica.child, "exit");
-    replica.child.kill("SIGTERM");
-    await exited;
-  }
+  await Promise.all([stopReplica(a), stopReplica(b)]);
   await redis?.close();
   await emulator?.close();
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 });
-
-async function startReplica(env: Record<string, string>): Promise<Replica> {
-  const child = spawn(process.execPath, ["src/main.ts"], {
-    env: { PATH: process.env["PATH"] ?? "", HOST: "127.0.0.1", PORT: "0", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout.on("data", (data: Buffer) => (output += data.toString()));
-  child.stderr.on("data", (data: Buffer) => (output += data.toString()));
-  const logs = () =>
-    output
-      .split("\n")
-      .filter((line) => line.startsWith("{"))
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const listening = logs().find((line) => line["msg"] === "gemini-connect listening");
-    if (typeof listening?.["address"] === "string") {
-      const port = listening["address"].split(":").at(-1);
-      const client = createClient(GenerativeService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` }));
-      return { child, client, logs };
-    }
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`gateway did not start:\n${output}`);
-    await sleep(20);
-  }
-}
 
 let requests = 0;
 

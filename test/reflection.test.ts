@@ -65,7 +65,9 @@ function fileNames(response: ServerReflectionResponse | undefined): string[] {
 }
 
 const serviceNames = [
+  "geminiconnect.v1.FileService",
   "geminiconnect.v1.GenerativeService",
+  "google.ai.generativelanguage.v1beta.GenerativeService",
   "grpc.health.v1.Health",
   "grpc.reflection.v1.ServerReflection",
   "grpc.reflection.v1alpha.ServerReflection",

@@ -124,7 +124,7 @@ describe("the upstream request", () => {
     await harness.client("grpc").generateContent(ask("hi"));
     const request = harness.emulator.requests.at(-1);
     expect(request?.apiVersion).toBe("v1beta");
-    expect(request?.headers["x-goog-api-key"]).toBe("upstream-test-key-6f1c");
+    expect(request?.headers["x-goog-api-key"]).toBe("AIzaTk7Qw3Zp9Xv2Lm6Rb8Nc4Hj");
   });
 
   it("accepts a bare model id as Gemini does", async () => {

@@ -24,6 +24,8 @@ interface Meter extends Counter {
 
 type Scope = Readonly<Record<Kind, Meter | undefined>>;
 type Answer = CounterAnswer & { readonly meter: Meter };
+/** A stream slot an admitted RPC holds, and until when giving it back still counts. */
+type Slot = { readonly answer: Answer; readonly givesBackUntil: number };
 
 /** What an admitted RPC gives back when it ends: its stream slots, and the tokens it used. */
 export interface Ticket {
@@ -88,6 +90,18 @@ export function createAdmission(options: AdmissionOptions): Admission {
   const callerScopes = new Map(options.callers.map((caller) => [caller.name, scopeOf("caller", caller.name, caller.limits)]));
   const run = (m: Meter, op: Parameters<LimitStore["run"]>[1], only?: StoreName): Promise<Answer> =>
     store.run(m, op, only).then((answer) => ({ ...answer, meter: m }));
+  // A slot given back while Redis is away is given back again once it returns, for as long as its
+  // lease lasts: abandoned, the caller would find it taken until the lease ends. The RPC's end
+  // does not wait for the retry.
+  const giveBack = async (slot: Slot): Promise<void> => {
+    if (Date.now() >= slot.givesBackUntil) return;
+    const { answer } = slot;
+    try {
+      await run(answer.meter, (limiter) => limiter.reward(answer.meter.key, 1), answer.store);
+    } catch {
+      void store.redisBack().then(() => giveBack(slot));
+    }
+  };
 
   return {
     async admit(caller, generates) {
@@ -134,9 +148,7 @@ export function createAdmission(options: AdmissionOptions): Admission {
           async settle(tokens) {
             const charges = tokens > 0 ? tokenMeters : [];
             await Promise.allSettled([
-              ...slots
-                .filter((slot) => Date.now() < slot.givesBackUntil)
-                .map(({ answer }) => run(answer.meter, (limiter) => limiter.reward(answer.meter.key, 1), answer.store)),
+              ...slots.map((slot) => giveBack(slot)),
               ...charges.map((m) => run(m, (limiter) => limiter.penalty(m.key, tokens))),
             ]);
           },

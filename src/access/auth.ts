@@ -1,12 +1,12 @@
 // Who is calling: the caller's key, from any of the three headers Gemini-compatible clients send,
-// checked against the callers file before the handler (and so Gemini) sees the request. The
+// checked against the callers file before the request body is read, and so before Gemini sees it. The
 // caller's name is what the rest of the gateway knows it by; the key itself goes no further.
 
 import type { DescService } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
-import type { Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, createContextKey } from "@connectrpc/connect";
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Caller } from "../config/callers-file.ts";
+import type { RequestGate } from "../observe/observe.ts";
 import { callerKey } from "../observe/rpc-record.ts";
 
 /**
@@ -24,6 +24,24 @@ export function identify(callers: readonly Caller[], key: string): Caller | unde
   return found;
 }
 
+/** The headers a caller's key may come in. */
+export const keyHeaders = ["authorization", "x-api-key", "x-goog-api-key"] as const;
+
+/** A key header the caller sent more than once, as the Node request's raw headers show (Node keeps one, or joins them). */
+export const repeatedKeyHeaderKey = createContextKey<string | undefined>(undefined, { description: "a key header sent twice" });
+
+/** The first key header that appears more than once in `rawHeaders` (name, value, name, value, ...). */
+export function repeatedKeyHeader(rawHeaders: readonly string[]): string | undefined {
+  const seen = new Set<string>();
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = (rawHeaders[i] ?? "").toLowerCase();
+    if (!(keyHeaders as readonly string[]).includes(name)) continue;
+    if (seen.has(name)) return name;
+    seen.add(name);
+  }
+  return undefined;
+}
+
 /**
  * The key the caller presented: `authorization: Bearer`, else `x-api-key`, else `x-goog-api-key`.
  * An `authorization` of another scheme is skipped, as it may be meant for a proxy on the way.
@@ -38,20 +56,25 @@ export function presentedKey(header: Headers): string | undefined {
   return undefined;
 }
 
-/** What createAuthInterceptor needs. */
-export interface AuthInterceptorOptions {
+/** What createAuthGate needs. */
+export interface AuthGateOptions {
   readonly callers: readonly Caller[];
   /** The services only known callers may call; others (health, reflection) stay open. */
   readonly services: readonly DescService[];
 }
 
-/** Lets in only known callers of the guarded services, and sets `callerKey` for the layers after it. */
-export function createAuthInterceptor(options: AuthInterceptorOptions): Interceptor {
+/**
+ * Lets in only known callers of the guarded services, and sets `callerKey` for the layers after it.
+ * A gate, not an interceptor: it runs on the headers alone, so a refused call's body is never read.
+ */
+export function createAuthGate(options: AuthGateOptions): RequestGate {
   const { callers } = options;
   const guarded = new Set(options.services.map((service) => service.typeName));
-  return (next) => async (req) => {
-    if (!guarded.has(req.service.typeName)) return next(req);
-    const key = presentedKey(req.header);
+  return (ctx) => {
+    if (!guarded.has(ctx.service.typeName)) return;
+    const repeated = ctx.values.get(repeatedKeyHeaderKey);
+    if (repeated !== undefined) throw new ConnectError(`the '${repeated}' header was sent more than once: send one key`, Code.Unauthenticated);
+    const key = presentedKey(ctx.requestHeader);
     if (key === undefined) {
       throw new ConnectError(
         "no caller key: send it as 'authorization: Bearer <key>', 'x-api-key' or 'x-goog-api-key'",
@@ -61,7 +84,6 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): Intercep
     const caller = identify(callers, key);
     // The message must not quote the key: error messages reach logs and clients' logs.
     if (caller === undefined) throw new ConnectError("unknown caller key", Code.Unauthenticated);
-    req.contextValues.set(callerKey, caller);
-    return next(req);
+    ctx.values.set(callerKey, caller);
   };
 }

@@ -4,8 +4,10 @@
 // N times it) rather than refusing everyone: a Redis outage must not become a Gemini outage, and
 // Gemini's own project quota still stands behind us. The switch is logged loudly both ways.
 
-import { Redis } from "ioredis";
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
+import type { Redis } from "ioredis";
+import { createRedisConnection } from "../redis.ts";
+import cluster from "node:cluster";
+import { RateLimiterCluster, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import type { RateLimiterAbstract } from "rate-limiter-flexible";
 import type { LimitSettings } from "../config/settings.ts";
 import type { Logger } from "../observe/logger.ts";
@@ -16,7 +18,8 @@ export type StoreName = "redis" | "memory";
 /** One counter, in both stores: Redis (when set) and this process. */
 export interface Counter {
   readonly redis: RateLimiterRedis | undefined;
-  readonly memory: RateLimiterMemory;
+  /** This process's counters; in a worker (WORKERS > 1), the primary's, shared by every worker. */
+  readonly memory: RateLimiterMemory | RateLimiterCluster;
 }
 
 /** The outcome of one counter operation. */
@@ -40,6 +43,8 @@ export interface LimitStore {
   run(counter: Counter, op: (limiter: RateLimiterAbstract) => Promise<RateLimiterRes | null>, store?: StoreName): Promise<CounterAnswer>;
   /** Waits a little for Redis at start, so the first RPCs already share the budget. */
   ready(): Promise<void>;
+  /** Resolves when Redis is next connected (at once when it is now); never when there is no Redis or the store closed. */
+  redisBack(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -66,7 +71,7 @@ export function createLimitStore(options: LimitStoreOptions): LimitStore {
           redis === undefined
             ? undefined
             : new RateLimiterRedis({ storeClient: redis.client, keyPrefix, points, duration: seconds, rejectIfRedisNotReady: true }),
-        memory: new RateLimiterMemory({ keyPrefix, points, duration: memorySeconds }),
+        memory: cluster.isWorker ? clusterCounter(keyPrefix, points, seconds) : new RateLimiterMemory({ keyPrefix, points, duration: memorySeconds }),
       };
     },
     async run(counter, op, store) {
@@ -81,10 +86,20 @@ export function createLimitStore(options: LimitStoreOptions): LimitStore {
       return { store: "memory", ...(await attempt(counter.memory, op)) };
     },
     ready: async () => redis?.ready(),
+    redisBack: () => redis?.back() ?? new Promise<void>(() => {}),
     async close() {
       redis?.close();
     },
   };
+}
+
+/**
+ * A counter kept by the primary (superviseWorkers), so WORKERS share one budget as replicas do
+ * through Redis; with Redis' durations too, so a crashed worker's slots come back. The primary
+ * keeps one counter per key prefix, made with the first worker's options: the prefix names them.
+ */
+function clusterCounter(keyPrefix: string, points: number, seconds: number): RateLimiterCluster {
+  return new RateLimiterCluster({ keyPrefix: `${keyPrefix}:${points}:${seconds}`, points, duration: seconds, timeoutMs: 5_000 });
 }
 
 interface RedisConnection {
@@ -92,33 +107,26 @@ interface RedisConnection {
   /** A command failed: Redis counts as gone until it reconnects. */
   failed(error: unknown): void;
   ready(): Promise<void>;
+  back(): Promise<void>;
   close(): void;
 }
 
 function connectRedis(settings: NonNullable<LimitSettings["redis"]>, logger: Logger): RedisConnection {
-  // Never the URL itself in a log line: it may carry a password.
-  const url = new URL(settings.url);
-  const where = `${url.hostname}:${url.port || "6379"}`;
-  const client = new Redis(settings.url, {
-    lazyConnect: true,
-    // Commands fail at once while disconnected, rather than queue: the RPC goes on with local limits.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    // A Redis that hangs is as good as gone.
-    commandTimeout: settings.timeoutMs,
-    connectTimeout: Math.max(settings.timeoutMs, 1_000),
-    // Keep trying for as long as the process lives; limits go back to Redis once it answers.
-    retryStrategy: (times) => Math.min(times * 100, 2_000),
-  });
+  // A command fails at once while Redis is away: the RPC goes on with local limits.
+  const { client, where } = createRedisConnection({ ...settings, lazyConnect: true });
   let up = false;
   let everUp = false;
   let closing = false;
   let lastError = "";
+  // One promise for all who wait on Redis's return, made anew each time it goes away.
+  let comeBack = Promise.withResolvers<void>();
   client.on("error", (error: Error) => {
     lastError = error.message;
   });
   client.on("ready", () => {
     up = true;
+    comeBack.resolve();
+    comeBack = Promise.withResolvers<void>();
     lastError = "";
     if (everUp) logger.warn({ redis: where }, "Redis is back: limits are shared by every replica again");
     else logger.info({ redis: where }, "Redis connected: limits are shared by every replica");
@@ -132,6 +140,7 @@ function connectRedis(settings: NonNullable<LimitSettings["redis"]>, logger: Log
 
   return {
     client,
+    back: () => (up ? Promise.resolve() : comeBack.promise),
     failed(error) {
       if (!up) return;
       up = false;

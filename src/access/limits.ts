@@ -8,6 +8,7 @@ import { GenerateContentResponseSchema } from "../../gen/ts/geminiconnect/v1/gen
 import type { Caller } from "../config/callers-file.ts";
 import type { LimitSettings } from "../config/settings.ts";
 import { callerKey, callReportKey, limitDecisionKey } from "../observe/rpc-record.ts";
+import type { CallReport } from "../observe/rpc-record.ts";
 import { createAdmission } from "./admission.ts";
 import type { LimitStore } from "./limit-store.ts";
 
@@ -46,7 +47,7 @@ export function createLimitsInterceptor(options: LimitsInterceptorOptions): Inte
     // Settled once, whichever comes first: the RPC's end, or the caller leaving (a stream the
     // server never reads to its end would otherwise keep its slot).
     let settled: Promise<void> | undefined;
-    const settle = () => (settled ??= ticket.settle(req.contextValues.get(callReportKey)?.usage?.totalTokenCount ?? 0));
+    const settle = () => (settled ??= ticket.settle(tokensUsed(req.contextValues.get(callReportKey))));
     const onAbort = () => void settle();
     req.signal.addEventListener("abort", onAbort, { once: true });
     // Awaited before the RPC ends, so a caller's next RPC already sees this one's tokens and slot.
@@ -76,4 +77,10 @@ export function createLimitsInterceptor(options: LimitsInterceptorOptions): Inte
     }
     return { ...res, message: watched() };
   };
+}
+
+/** The tokens an RPC spent of Gemini's: none when the cache answered it, from the store or an identical call's answer. */
+function tokensUsed(report: CallReport | undefined): number {
+  if (report?.cache === "hit" || report?.cache === "coalesced") return 0;
+  return report?.usage?.totalTokenCount ?? 0;
 }

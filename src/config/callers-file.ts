@@ -1,4 +1,5 @@
-// The callers file: who may call the gateway, known by the SHA-256 of their key, and their limits.
+// The callers file: who may call the gateway, known by the SHA-256 of their key, their limits and
+// their response cache.
 // Read and checked once at start; a file with a mistake stops the start with a message naming the
 // entry and field, and never quoting a value that could be a key pasted by mistake.
 
@@ -15,6 +16,14 @@ export interface Limits {
 /** No limit of any kind. */
 export const noLimits: Limits = { requestsPerMinute: undefined, tokensPerMinute: undefined, concurrentStreams: undefined };
 
+/** A caller's response cache (docs/caching.md): on for its generate requests. */
+export interface CallerCache {
+  /** How long an answer is kept; also the most a request's x-gemini-cache-ttl may ask. */
+  readonly ttlSeconds: number;
+  /** Whose answers it shares: its own name unless the entry names another namespace. */
+  readonly namespace: string;
+}
+
 /** A caller as the gateway knows it, from the callers file. */
 export interface Caller {
   /** The caller's identity in logs, limits and metrics; never its key. */
@@ -22,6 +31,10 @@ export interface Caller {
   /** SHA-256 digests (32 bytes each) of the keys it may present; two during a key rotation. */
   readonly keyDigests: readonly Buffer[];
   readonly limits: Limits;
+  /** The aliases and model patterns (`*` matches any run of characters) it may ask for; undefined: any. */
+  readonly models: readonly string[] | undefined;
+  /** Undefined: its requests are cached only when they ask (x-gemini-cache-ttl). */
+  readonly cache?: CallerCache | undefined;
 }
 
 /** A mistake in the callers file: names the entry and field, never quotes a value that could be a key. */
@@ -32,8 +45,12 @@ export class CallersFileError extends Error {
 // Names go into log lines, Redis keys and metric labels: keep them plain.
 const namePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const digestPattern = /^[0-9a-fA-F]{64}$/;
-const callerFields = new Set(["name", "keySha256", "limits"]);
+const callerFields = new Set(["name", "keySha256", "limits", "models", "cache"]);
+const modelPatternPattern = /^[A-Za-z0-9*][A-Za-z0-9._*/-]{0,127}$/;
 const limitFields = new Set(["requestsPerMinute", "tokensPerMinute", "concurrentStreams"]);
+const cacheFields = new Set(["ttlSeconds", "namespace"]);
+// 30 days: longer is more likely a unit mistake (milliseconds) than a wish.
+const maxCacheTtlSeconds = 2_592_000;
 
 /** Reads and checks the callers file at `path`; throws a CallersFileError on any mistake. */
 export function loadCallersFile(path: string): Caller[] {
@@ -106,7 +123,44 @@ function parseCaller(entry: unknown, at: string): Caller {
     }
     return Buffer.from(hex, "hex");
   });
-  return { name, keyDigests, limits: parseLimits(entry["limits"], `${where}.limits`) };
+  return {
+    name,
+    keyDigests,
+    limits: parseLimits(entry["limits"], `${where}.limits`),
+    models: parseModels(entry["models"], `${where}.models`),
+    cache: parseCache(entry["cache"], `${where}.cache`, name),
+  };
+}
+
+function parseModels(value: unknown, at: string): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.length === 0) throw new CallersFileError(`${at} must be a non-empty list of aliases and model patterns`);
+  return value.map((pattern: unknown, index) => {
+    if (typeof pattern !== "string" || !modelPatternPattern.test(pattern)) {
+      throw new CallersFileError(`${at}[${index}] must be an alias or a model pattern like "gemini-2.5-*"`);
+    }
+    return pattern.replace(/^models\//, "");
+  });
+}
+
+function parseCache(value: unknown, at: string, name: string): CallerCache | undefined {
+  if (value === undefined) return undefined;
+  if (!isRecord(value)) throw new CallersFileError(`${at} must be an object like {"ttlSeconds": 600}`);
+  for (const key of Object.keys(value)) {
+    if (!cacheFields.has(key)) {
+      throw new CallersFileError(`${at} has an unknown field "${key}" (known: ${[...cacheFields].join(", ")})`);
+    }
+  }
+  const ttlSeconds = value["ttlSeconds"];
+  if (typeof ttlSeconds !== "number" || !Number.isSafeInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > maxCacheTtlSeconds) {
+    throw new CallersFileError(`${at}.ttlSeconds must be a whole number from 1 to ${maxCacheTtlSeconds}, got ${JSON.stringify(ttlSeconds)}`);
+  }
+  const namespace = value["namespace"] ?? name;
+  // Namespaces go into cache keys (and Redis keys): as plain as caller names.
+  if (typeof namespace !== "string" || !namePattern.test(namespace)) {
+    throw new CallersFileError(`${at}.namespace must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+  }
+  return { ttlSeconds, namespace };
 }
 
 function parseLimits(value: unknown, at: string): Limits {

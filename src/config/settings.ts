@@ -2,8 +2,12 @@
 // A bad value throws a ConfigError naming the variable, and main.ts stops the start with it.
 // The shapes of the settings live here too, so config/ needs nothing from the rest of src/.
 
+import { availableParallelism, tmpdir } from "node:os";
+import { isAbsolute, join } from "node:path";
 import { CallersFileError, loadCallersFile } from "./callers-file.ts";
 import type { Caller, Limits } from "./callers-file.ts";
+import { RoutingFileError, loadRoutingFile } from "./routing-file.ts";
+import type { RoutingTable } from "./routing-file.ts";
 import { ConfigError, decimal, httpUrl, integer, oneOf, redisUrl, text } from "./env.ts";
 import type { Env } from "./env.ts";
 
@@ -37,6 +41,15 @@ export interface LimitSettings {
   readonly redis: { readonly url: string; readonly timeoutMs: number } | undefined;
 }
 
+/** Uploads through FileService: the largest file, and the spool that holds uploads on their way to Gemini. */
+export interface FilesSettings {
+  readonly maxFileBytes: number;
+  /** The spool makes a private directory inside it, and removes it on exit. */
+  readonly spoolDir: string;
+  /** The most bytes all uploads in progress may hold in the spool together. */
+  readonly spoolMaxBytes: number;
+}
+
 /** Deadlines for each stage of a client connection, and caps on how many may be open. */
 export interface ConnectionLimits {
   /** Until the protocol can be told (the HTTP/2 preface, or any other first bytes). */
@@ -63,6 +76,19 @@ export const defaultConnectionLimits: ConnectionLimits = {
   maxConnectionsPerPeer: 512,
 };
 
+/** The request bytes all calls together may hold by default: a burst of large uploads stays well within a small container's memory. */
+export const defaultRequestBytesInFlightMax = 256 * 1024 * 1024;
+
+/** The response cache's bounds (docs/caching.md); its store is Redis when `LimitSettings.redis` is set. */
+export interface CacheSettings {
+  /** The in-memory store's bound: its entries and keys together. */
+  readonly maxBytes: number;
+  /** The largest answer stored; also the most one answer under way holds for the requests sharing it. */
+  readonly maxEntryBytes: number;
+  /** The most a request may ask with x-gemini-cache-ttl when its caller's entry sets no cache. */
+  readonly maxTtlSeconds: number;
+}
+
 /** Which upstream the gateway calls. */
 export type Backend = "gemini" | "vertex" | "emulator";
 
@@ -84,8 +110,12 @@ export interface Config {
   readonly callPolicy: CallPolicy;
   /** The largest request message accepted (ResourceExhausted above it). */
   readonly maxRequestBytes: number;
+  /** The request bytes all calls together may hold; a call past it is refused (ResourceExhausted). */
+  readonly requestBytesInFlightMax: number;
   /** On SIGTERM, how long in-flight RPCs may run before they end with Unavailable. */
   readonly shutdownGraceMs: number;
+  /** Processes serving the one port (node:cluster); 1 runs the gateway in this process alone. */
+  readonly workers: number;
   /** Deadlines and caps of client connections. */
   readonly connections: ConnectionLimits;
   /** Set when OTEL_EXPORTER_OTLP_ENDPOINT is: traces on, under this service name. */
@@ -96,8 +126,12 @@ export interface Config {
   readonly emulatorReason: string | undefined;
   /** Who may call, from CALLERS_FILE; undefined runs open: everyone is let in, only global limits apply. */
   readonly callers: readonly Caller[] | undefined;
-  /** Global limits, the rate window, and the Redis that shares the counters between replicas. */
+  /** Global limits, the rate window, and the Redis that shares the counters (and file owners) between replicas. */
   readonly limits: LimitSettings;
+  /** Upstreams and model aliases from ROUTING_FILE; undefined: one upstream, from GEMINI_API_KEY and GEMINI_BACKEND. */
+  readonly routing: RoutingTable | undefined;
+  readonly files: FilesSettings;
+  readonly cache: CacheSettings;
 }
 
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -105,6 +139,7 @@ const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"]
 export type LogLevel = (typeof logLevels)[number];
 const backends: readonly Backend[] = ["gemini", "vertex", "emulator"];
 const day = 86_400_000;
+const gib = 1024 ** 3;
 
 /** The settings from `env` (process.env by default); throws a ConfigError naming a bad variable. */
 export function loadConfig(env: Env = process.env): Config {
@@ -113,12 +148,13 @@ export function loadConfig(env: Env = process.env): Config {
   const explicitBackend = oneOf(env, "GEMINI_BACKEND", backends);
   const vertexProject = text(env, "GOOGLE_CLOUD_PROJECT");
   const vertexLocation = text(env, "GOOGLE_CLOUD_LOCATION");
+  const routing = routingFile(env, "ROUTING_FILE");
 
   let backend: Backend;
   let emulatorReason: string | undefined;
   if (explicitBackend !== undefined) {
     backend = explicitBackend;
-  } else if (apiKey !== undefined) {
+  } else if (apiKey !== undefined || routing !== undefined) {
     backend = "gemini";
   } else if (production) {
     throw new ConfigError(
@@ -130,7 +166,7 @@ export function loadConfig(env: Env = process.env): Config {
     emulatorReason = "GEMINI_API_KEY is not set";
   }
 
-  if (backend === "gemini" && apiKey === undefined) {
+  if (backend === "gemini" && apiKey === undefined && routing === undefined) {
     throw new ConfigError("GEMINI_BACKEND=gemini needs GEMINI_API_KEY (or GOOGLE_API_KEY)");
   }
   if (backend === "vertex" && apiKey === undefined && (vertexProject === undefined || vertexLocation === undefined)) {
@@ -148,6 +184,11 @@ export function loadConfig(env: Env = process.env): Config {
     );
   }
   const redis = redisUrl(env, "REDIS_URL");
+  const cacheMaxBytes = integer(env, "CACHE_MAX_BYTES", 1024, Number.MAX_SAFE_INTEGER) ?? 256 * 1024 * 1024;
+  const cacheMaxEntryBytes = integer(env, "CACHE_MAX_ENTRY_BYTES", 1024, 2 ** 31 - 1) ?? 1024 * 1024;
+  if (cacheMaxEntryBytes > cacheMaxBytes) {
+    throw new ConfigError(`CACHE_MAX_ENTRY_BYTES (${cacheMaxEntryBytes}) must not be more than CACHE_MAX_BYTES (${cacheMaxBytes})`);
+  }
   const redisTimeoutMs = integer(env, "REDIS_TIMEOUT_MS", 1, 60_000) ?? 500;
 
   return {
@@ -172,7 +213,11 @@ export function loadConfig(env: Env = process.env): Config {
       },
     },
     maxRequestBytes: integer(env, "MAX_REQUEST_BYTES", 1024, 2 ** 31 - 1) ?? 20 * 1024 * 1024,
+    requestBytesInFlightMax: integer(env, "REQUEST_BYTES_IN_FLIGHT_MAX", 1024, Number.MAX_SAFE_INTEGER) ?? defaultRequestBytesInFlightMax,
     shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 0, day) ?? 10_000,
+    // Without Redis, who owns an uploaded file and the cache's entries live in each process: one
+    // worker by default then, so that a caller's next connection finds its files.
+    workers: integer(env, "WORKERS", 1, 1024) ?? (redis === undefined ? 1 : availableParallelism()),
     connections: connectionLimits(env),
     tracingServiceName:
       httpUrl(env, "OTEL_EXPORTER_OTLP_ENDPOINT") === undefined ? undefined : (text(env, "OTEL_SERVICE_NAME") ?? "gemini-connect"),
@@ -188,19 +233,44 @@ export function loadConfig(env: Env = process.env): Config {
       windowSeconds: integer(env, "LIMITS_WINDOW_SECONDS", 1, 3600) ?? 60,
       redis: redis === undefined ? undefined : { url: redis, timeoutMs: redisTimeoutMs },
     },
+    routing,
+    files: filesSettings(env),
+    cache: {
+      maxBytes: cacheMaxBytes,
+      maxEntryBytes: cacheMaxEntryBytes,
+      maxTtlSeconds: integer(env, "CACHE_MAX_TTL_SECONDS", 1, 2_592_000) ?? 86_400,
+    },
   };
 }
 
 /** The settings as they may be logged: secrets reduced to whether they are set. */
 export function describeConfig(config: Config): Record<string, unknown> {
-  const { apiKey, callers, limits, ...rest } = config;
+  const { apiKey, callers, limits, routing, ...rest } = config;
   return {
     ...rest,
     // Not `apiKey`: the logger redacts that name, and the line is to say whether it is set.
     geminiApiKey: apiKey === undefined ? "(unset)" : "(set)",
     callers: callers === undefined ? "(open)" : callers.map((caller) => caller.name),
     limits: { ...limits, redis: limits.redis === undefined ? "(unset)" : { url: "(set)", timeoutMs: limits.redis.timeoutMs } },
+    routing:
+      routing === undefined
+        ? "(unset)"
+        : { upstreams: routing.upstreams.map((upstream) => upstream.name), aliases: [...routing.aliases.keys()] },
   };
+}
+
+function filesSettings(env: Env): FilesSettings {
+  // Gemini takes files up to 2 GB; a larger cap would only move the refusal upstream.
+  const maxFileBytes = integer(env, "FILES_MAX_BYTES", 1, 2 * gib) ?? 2 * gib;
+  const spoolMaxBytes = integer(env, "FILES_SPOOL_MAX_BYTES", 1, Number.MAX_SAFE_INTEGER) ?? 4 * gib;
+  if (spoolMaxBytes < maxFileBytes) {
+    throw new ConfigError(
+      `FILES_SPOOL_MAX_BYTES (${spoolMaxBytes}) must be at least FILES_MAX_BYTES (${maxFileBytes}), or the largest file could never be spooled`,
+    );
+  }
+  const spoolDir = text(env, "FILES_SPOOL_DIR") ?? join(tmpdir(), "gemini-connect-spool");
+  if (!isAbsolute(spoolDir)) throw new ConfigError(`FILES_SPOOL_DIR must be an absolute path, got "${spoolDir}"`);
+  return { maxFileBytes, spoolDir, spoolMaxBytes };
 }
 
 function connectionLimits(env: Env): ConnectionLimits {
@@ -228,6 +298,17 @@ function callersFile(env: Env, name: string): Caller[] | undefined {
     return loadCallersFile(path);
   } catch (error) {
     if (error instanceof CallersFileError) throw new ConfigError(`${name} ${path}: ${error.message}`);
+    throw error;
+  }
+}
+
+function routingFile(env: Env, name: string): RoutingTable | undefined {
+  const path = text(env, name);
+  if (path === undefined) return undefined;
+  try {
+    return loadRoutingFile(path, env);
+  } catch (error) {
+    if (error instanceof RoutingFileError) throw new ConfigError(`${name} ${path}: ${error.message}`);
     throw error;
   }
 }

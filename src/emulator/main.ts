@@ -8,6 +8,7 @@ function readOptions(env: NodeJS.ProcessEnv): EmulatorOptions {
   const chunks = integer(env, "EMULATOR_CHUNKS", 1, Number.MAX_SAFE_INTEGER);
   const chunkChars = integer(env, "EMULATOR_CHUNK_CHARS", 1, Number.MAX_SAFE_INTEGER);
   const chunkDelayMs = integer(env, "EMULATOR_CHUNK_DELAY_MS", 0, Number.MAX_SAFE_INTEGER);
+  const fileProcessingMs = integer(env, "EMULATOR_FILE_PROCESSING_MS", 0, Number.MAX_SAFE_INTEGER);
   return {
     host: env["EMULATOR_HOST"] || "127.0.0.1",
     port: integer(env, "EMULATOR_PORT", 0, 65535) ?? 8090,
@@ -15,6 +16,7 @@ function readOptions(env: NodeJS.ProcessEnv): EmulatorOptions {
     ...(chunkDelayMs === undefined ? {} : { chunkDelayMs }),
     ...(chunks === undefined ? {} : { chunks }),
     ...(chunkChars === undefined ? {} : { chunkChars }),
+    ...(fileProcessingMs === undefined ? {} : { fileProcessingMs }),
   };
 }
 

@@ -12,11 +12,15 @@ import {
 } from "./errors.ts";
 import type { HttpError } from "./errors.ts";
 import { isRecord } from "../config/json.ts";
+import { createEmulatorFiles } from "./files.ts";
+import { parseFilesRoute } from "./files-route.ts";
+import type { FilesRoute } from "./files-route.ts";
 import { countTokensResponse, planEcho, streamChunks, unaryResponse } from "./responses.ts";
 import type { Chunking, EchoPlan } from "./responses.ts";
 import { parseRoute } from "./route.ts";
 import type { Route } from "./route.ts";
 import { playStream, untilAborted } from "./sse.ts";
+import { bearerProblem } from "./vertex.ts";
 import type { StreamTarget } from "./sse.ts";
 import type { Emulator, EmulatorOptions, EmulatorScript, RecordedRequest } from "./types.ts";
 
@@ -31,6 +35,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   let chunksSent = 0;
   let responseCount = 0;
   let whenIdle: (() => void) | undefined;
+  let url = "";
+  const files = createEmulatorFiles({
+    baseUrl: () => url,
+    processingMs: nonNegative("fileProcessingMs", options.fileProcessingMs ?? 0),
+  });
 
   const server = createServer((req, res) => {
     openRequests++;
@@ -47,6 +56,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
+    const filesRoute = parseFilesRoute(req.method, req.url);
+    if (filesRoute !== undefined) return serveFiles(filesRoute, req, res);
     const route = parseRoute(req.method, req.url);
     if (route === undefined) {
       req.resume();
@@ -54,16 +65,32 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }
     const raw = await readBody(req);
     if (raw === undefined) return; // the client left while sending
-    const admitted = admit(route, req.headers, raw, options.apiKey);
+    const admitted = admit(route, req.headers, raw, options);
     if ("httpStatus" in admitted) return sendError(res, admitted);
     const body = admitted.body;
-    requests.push({ method: route.method, model: route.model, apiVersion: route.apiVersion, headers: req.headers, body });
+    const fileProblem = files.referenceProblem(body);
+    if (fileProblem !== undefined) return sendError(res, fileProblem);
+    requests.push({ method: route.method, model: route.model, apiVersion: route.apiVersion, headers: req.headers, body, vertex: route.vertex });
     const script = scripts.shift();
     const target: StreamTarget = { res, signal, onChunk: () => chunksSent++ };
     if (route.method === "countTokens") return answerUnary(target, script, () => countTokensResponse(body));
     const plan = planEcho(body, { model: route.model, responseId: `emulator-${++responseCount}`, chunking });
     if (route.method === "generateContent") return answerUnary(target, script, () => unaryResponse(plan));
     return answerStream(target, script, plan);
+  }
+
+  async function serveFiles(route: FilesRoute, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // The upload URL is the session's credential, as at Google: its chunks carry no key of their own.
+    const rejection = route.kind === "chunk" ? undefined : keyProblem(options.apiKey, req.headers, route.query);
+    if (rejection !== undefined) {
+      req.resume();
+      return sendError(res, rejection);
+    }
+    const answer = await files.serve(route, req);
+    if (answer === undefined) return; // the client left while sending
+    if ("httpStatus" in answer) return sendError(res, answer);
+    res.writeHead(answer.status, answer.headers);
+    res.end(answer.body);
   }
 
   async function answerStream(target: StreamTarget, script: EmulatorScript | undefined, plan: EchoPlan): Promise<void> {
@@ -97,11 +124,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const address = server.address();
   if (address === null || typeof address === "string") throw new Error("emulator: expected a TCP address");
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  url = `http://${host}:${address.port}`;
 
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${host}:${address.port}`,
+    url,
     requests,
+    files,
     get openRequests() {
       return openRequests;
     },
@@ -157,9 +186,10 @@ function admit(
   route: Route,
   headers: IncomingHttpHeaders,
   raw: string,
-  apiKey: string | undefined,
+  options: EmulatorOptions,
 ): HttpError | { readonly body: Record<string, unknown> } {
-  const rejection = keyProblem(apiKey, headers, route.query);
+  const rejection =
+    options.bearerToken === undefined ? keyProblem(options.apiKey, headers, route.query) : bearerProblem(options.bearerToken, headers);
   if (rejection !== undefined) return rejection;
   let body: unknown;
   try {

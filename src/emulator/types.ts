@@ -1,5 +1,7 @@
 // Public types of the Gemini emulator. Re-exported by server.ts, which is the import path for users.
 import type { IncomingHttpHeaders } from "node:http";
+import type { VertexScope } from "./vertex.ts";
+import type { EmulatorFiles } from "./files.ts";
 
 export interface EmulatorOptions {
   /** Interface to listen on. Default 127.0.0.1. */
@@ -8,6 +10,8 @@ export interface EmulatorOptions {
   readonly port?: number;
   /** When set, requests must carry this key (x-goog-api-key header or ?key=), answered like Google otherwise. */
   readonly apiKey?: string;
+  /** When set, requests must carry `Authorization: Bearer <this>` (a Vertex service account's token) instead of a key. */
+  readonly bearerToken?: string;
   /** Pause between two chunks of a stream. Default 0 (the emulator still yields to the event loop). */
   readonly chunkDelayMs?: number;
   /**
@@ -17,6 +21,8 @@ export interface EmulatorOptions {
   readonly chunks?: number;
   /** Characters per chunk in benchmark mode. Default 8. */
   readonly chunkChars?: number;
+  /** How long an uploaded file stays PROCESSING before it turns ACTIVE. Default 0 (ACTIVE at once). */
+  readonly fileProcessingMs?: number;
 }
 
 /** The `error` member of a google.rpc.Status body as Gemini sends it. */
@@ -55,8 +61,10 @@ export interface RecordedRequest {
   readonly method: EmulatorMethod;
   /** The model id from the path, without the `models/` prefix (e.g. "gemini-2.5-flash"). */
   readonly model: string;
-  /** "v1beta" or "v1". */
+  /** "v1beta" or "v1" ("v1beta1" for Vertex). */
   readonly apiVersion: string;
+  /** Set when the request used Vertex AI's URL shape: its project and location (both undefined in express mode). */
+  readonly vertex?: VertexScope | undefined;
   readonly headers: IncomingHttpHeaders;
   /** The request body, parsed, exactly as received. */
   readonly body: unknown;
@@ -71,6 +79,8 @@ export interface Emulator {
   readonly openRequests: number;
   /** Chunk events written to streams so far (scripted and echo chunks; not error or malformed events). */
   readonly chunksSent: number;
+  /** The Files API's counters, and ways to end a file's processing now. */
+  readonly files: Pick<EmulatorFiles, "stored" | "bytesReceived" | "openUploads" | "finishProcessing" | "failProcessing">;
   enqueue(script: EmulatorScript): void;
   /** Stops listening and destroys every open connection, including stalled streams. */
   close(): Promise<void>;

@@ -18,9 +18,13 @@ import type {
   GenerateContentResponse,
 } from "../../gen/ts/geminiconnect/v1/generative_service_pb.ts";
 import type { CallPolicy } from "../config/settings.ts";
+import type { FilesCore } from "../files/core.ts";
 import type { CallReport } from "../observe/rpc-record.ts";
-import type { JsonObject, Upstream, UpstreamCall } from "../upstream/upstream.ts";
+import type { Router } from "../routing/router.ts";
+import type { JsonObject, UpstreamCall } from "../upstream/upstream.ts";
 import { fromRest, toRestBody } from "./convert.ts";
+import { createRedactor } from "./errors.ts";
+import type { Redact } from "./errors.ts";
 import { CallScope, unaryWithPolicy } from "./policy.ts";
 import type { CallContext } from "./policy.ts";
 import { checkCountTokensRequest, checkGenerateRequest } from "./validate.ts";
@@ -35,23 +39,33 @@ export interface GenerativeCore {
 
 /** What createGenerativeCore needs. */
 export interface GenerativeCoreOptions {
-  readonly upstream: Upstream;
+  /** Picks the model and upstream of each attempt. */
+  readonly router: Router;
   readonly policy: CallPolicy;
+  /** Set when the gateway serves files: a prompt may name only the caller's own. */
+  readonly files?: Pick<FilesCore, "checkReferences"> | undefined;
+  /** The upstream's key(s) (GEMINI_API_KEY; more with several upstreams): never in an error a caller or a log sees. */
+  readonly upstreamKeys: readonly string[];
 }
 
 /** The longest one stream works through buffered chunks before yielding the event loop. */
 const fairSliceMs = 2;
 
-/** The core over one upstream, under one call policy. */
+/** The core over the router's upstreams, under one call policy. */
 export function createGenerativeCore(options: GenerativeCoreOptions): GenerativeCore {
-  const { upstream, policy } = options;
+  const { router, policy, files } = options;
+  const redact = createRedactor(options.upstreamKeys);
   return {
-    stream: (request, rpc) => stream(upstream, policy, request, rpc),
+    stream: (request, rpc) => stream(router, policy, files, redact, request, rpc),
 
     async generate(request, rpc) {
       rpc.report.model = checkGenerateRequest(request);
-      const call = upstreamCall(request, toRestBody(GenerateContentRequestSchema, request), rpc);
-      const json = await unaryWithPolicy(rpc, policy, (signal) => upstream.generateContent({ ...call, signal }));
+      await files?.checkReferences(rpc.caller, request);
+      const route = router.route(request.model, rpc.allowedModels);
+      const call = upstreamCall(toRestBody(GenerateContentRequestSchema, request), rpc);
+      const json = await unaryWithPolicy(rpc, policy, route, redact, (signal, { client, model }) =>
+        client.generateContent({ ...call, model, signal }),
+      );
       const response = chunkFromJson(json, rpc.report);
       rpc.report.usage = response.usageMetadata;
       return response;
@@ -59,37 +73,51 @@ export function createGenerativeCore(options: GenerativeCoreOptions): Generative
 
     async countTokens(request, rpc) {
       rpc.report.model = checkCountTokensRequest(request);
-      const call = upstreamCall(request, toRestBody(CountTokensRequestSchema, request), rpc);
-      const json = await unaryWithPolicy(rpc, policy, (signal) => upstream.countTokens({ ...call, signal }));
+      await files?.checkReferences(rpc.caller, request);
+      const nested = request.generateContentRequest;
+      if (nested !== undefined) await files?.checkReferences(rpc.caller, nested, "generate_content_request.");
+      const route = router.route(request.model, rpc.allowedModels);
+      const call = upstreamCall(toRestBody(CountTokensRequestSchema, request), rpc);
+      const json = await unaryWithPolicy(rpc, policy, route, redact, (signal, { client, model }) =>
+        client.countTokens({ ...call, model, signal }),
+      );
       return fromRest(CountTokensResponseSchema, json);
     },
   };
 }
 
 async function* stream(
-  upstream: Upstream,
+  router: Router,
   policy: CallPolicy,
+  files: GenerativeCoreOptions["files"],
+  redact: Redact,
   request: GenerateContentRequest,
   rpc: CallContext,
 ): AsyncGenerator<GenerateContentResponse> {
   rpc.report.model = checkGenerateRequest(request);
-  const call = upstreamCall(request, toRestBody(GenerateContentRequestSchema, request), rpc);
-  const scope = new CallScope(rpc, policy.totalTimeoutMs);
+  await files?.checkReferences(rpc.caller, request);
+  const route = router.route(request.model, rpc.allowedModels);
+  const call = upstreamCall(toRestBody(GenerateContentRequestSchema, request), rpc);
+  const scope = new CallScope(rpc, policy.totalTimeoutMs, redact);
+  let completed = false;
   try {
     // Retried until the first chunk is in: after that, a retry would repeat what the caller has.
-    const { source, first } = await scope.withRetries(policy.retry, async (signal, attempt) => {
+    const { source, first } = await scope.withRetries(policy.retry, route, async (signal, attempt, { client, model }) => {
       const disarm = attempt.arm(
         policy.firstChunkTimeoutMs,
         `no first chunk from Gemini within ${policy.firstChunkTimeoutMs} ms (TIMEOUT_FIRST_CHUNK_MS)`,
       );
-      const source = await upstream.streamGenerateContent({ ...call, signal });
+      const source = await client.streamGenerateContent({ ...call, model, signal });
       const first = await source.chunks.next().catch((error: unknown) => {
         throw source.toError(error);
       });
       disarm();
       return { source, first };
     });
-    if (first.done === true) return;
+    if (first.done === true) {
+      completed = true;
+      return;
+    }
     const idle = scope.idleTimer(policy.idleTimeoutMs);
     let sliceStart = performance.now();
     let next: IteratorResult<object> = first;
@@ -117,16 +145,18 @@ async function* stream(
     }
     // An upstream that ends quietly because our own signal fired has not given a complete answer.
     scope.signal.throwIfAborted();
+    completed = true;
   } catch (error) {
     throw scope.explain(error);
   } finally {
-    scope.end();
+    scope.end(completed);
+    route.end();
     rpc.ended?.();
   }
 }
 
-function upstreamCall(request: { model: string }, body: JsonObject, rpc: CallContext): Omit<UpstreamCall, "signal"> {
-  return { model: request.model, body, headers: rpc.upstreamHeaders };
+function upstreamCall(body: JsonObject, rpc: CallContext): Omit<UpstreamCall, "signal" | "model"> {
+  return { body, headers: rpc.upstreamHeaders };
 }
 
 /**

@@ -52,31 +52,52 @@ const codeByHttpStatus: Readonly<Record<number, Code>> = {
  * The error to end an RPC with. `signal` is the RPC's own: when it fired (cancel, deadline,
  * shutdown) its reason is the truth, whatever the upstream call failed with on the way down.
  */
-export function toConnectError(error: unknown, signal: AbortSignal): ConnectError {
+export function toConnectError(error: unknown, signal: AbortSignal, redact: Redact): ConnectError {
   if (error instanceof ConnectError) return error;
   if (signal.aborted) return ConnectError.from(signal.reason, Code.Canceled);
   if (!(error instanceof UpstreamError)) {
     return new ConnectError("unparseable data from Gemini", Code.Internal, undefined, undefined, error);
   }
-  const safe = redacted(error);
+  const safe = redacted(error, redact);
   // The network failure's own message already says Gemini was unreachable, and why.
   const details = safe.failure === "status" ? detailsOf(safe.rpcStatus) : undefined;
   return new ConnectError(safe.message, upstreamCode(safe), undefined, details, safe);
 }
 
+/** Takes secrets out of a text before it reaches a caller or a log line. */
+export type Redact = (text: string) => string;
+
 /**
- * Gemini's error texts can quote a request URL with `key=<API key>`. Replaced before the text
- * reaches a caller or a log line; the cause is logged for server faults, so it is redacted too.
+ * A redactor of the upstream key(s) in every form an error text may carry them: as they are,
+ * URL-encoded, base64 and base64url; and of any `key=` value in a quoted URL (`key%3D` too), up to
+ * its end, whatever key it is.
  */
-export function redactKeys(text: string): string {
-  return text.replace(/(key=)[^&#\s"'<>\\]+/gi, "$1[redacted]");
+export function createRedactor(secrets: readonly string[]): Redact {
+  const forms = [
+    ...new Set(
+      secrets
+        .filter((secret) => secret !== "")
+        .flatMap((secret) => [
+          secret,
+          encodeURIComponent(secret),
+          Buffer.from(secret).toString("base64"),
+          Buffer.from(secret).toString("base64").replace(/=+$/, ""),
+          Buffer.from(secret).toString("base64url"),
+        ]),
+    ),
+  ].sort((a, b) => b.length - a.length);
+  return (text) => {
+    let safe = text.replace(/(key(?:=|%3D))[^&#\s"'<>\\]+/gi, "$1[redacted]");
+    for (const form of forms) safe = safe.split(form).join("[redacted]");
+    return safe;
+  };
 }
 
-function redacted(error: UpstreamError): UpstreamError {
+function redacted(error: UpstreamError, redact: Redact): UpstreamError {
   const status = error.rpcStatus;
-  const details = status === undefined ? [] : (JSON.parse(redactKeys(JSON.stringify(status.details))) as JsonObject[]);
-  const safeStatus = status === undefined ? undefined : { ...status, message: redactKeys(status.message), details };
-  return new UpstreamError(error.failure, redactKeys(error.message), safeStatus, error.cause);
+  const details = status === undefined ? [] : (JSON.parse(redact(JSON.stringify(status.details))) as JsonObject[]);
+  const safeStatus = status === undefined ? undefined : { ...status, message: redact(status.message), details };
+  return new UpstreamError(error.failure, redact(error.message), safeStatus, error.cause);
 }
 
 /** The code of an upstream failure: Gemini's status name, else its HTTP status, else by kind. */

@@ -4,14 +4,19 @@
 // all observers. Also gives each RPC its request id (x-request-id, taken or made, and returned).
 // At the end it reads the per-RPC record (rpc-record.ts) that the inner layers left.
 
-import { Code, ConnectError } from "@connectrpc/connect";
-import type { Interceptor } from "@connectrpc/connect";
+import type { DescMethod } from "@bufbuild/protobuf";
+import { Code, ConnectError, createContextKey } from "@connectrpc/connect";
+import type { ContextValues, HandlerContext, Interceptor } from "@connectrpc/connect";
 import { randomUUID } from "node:crypto";
-import { callerKey, callReportKey, limitDecisionKey, newCallReport, upstreamHeadersKey } from "./rpc-record.ts";
-import type { CallReport, LimitDecision } from "./rpc-record.ts";
+import { callerKey, callReportKey, limitDecisionKey, newCallReport, upstreamHeadersKey, uploadReportKey } from "./rpc-record.ts";
+import type { CallReport, LimitDecision, UploadReport } from "./rpc-record.ts";
 
 /** The protocol an RPC came in by. */
-export type Protocol = "grpc" | "grpc-web" | "connect";
+export type Protocol = "grpc" | "grpc-web" | "connect" | "rest";
+
+/** Set by an ingress that calls the RPC in process (the Gemini REST one): how the call really came in. */
+export const protocolKey = createContextKey<Protocol | undefined>(undefined, { description: "the protocol the caller used" });
+
 /** The kind of RPC, as go-grpc-prometheus labels it. */
 export type RpcType = "unary" | "server_stream" | "client_stream" | "bidi_stream";
 
@@ -35,20 +40,22 @@ export interface RpcEnd {
   readonly messages: number;
   /** From the RPC's start to its first message; undefined when none went out. */
   readonly firstMessageMs: number | undefined;
+  /** A stream's longest pause between two consecutive messages; undefined below two messages. */
+  readonly longestGapMs: number | undefined;
   /** The authenticated caller's name (never its key); undefined when the gateway runs open. */
   readonly caller: string | undefined;
   /** What the limits decided; undefined when no limit applied. */
   readonly limits: LimitDecision | undefined;
   /** What the handler's call reported; all zero when the RPC never reached one. */
   readonly call: Readonly<CallReport>;
+  /** UploadFile only: what the upload received. */
+  readonly upload: Readonly<UploadReport> | undefined;
 }
 
 /** One consumer of RPC starts and ends: the log line, the metrics, the traces. */
 export interface RpcObserver {
   /** At the RPC's start; may return headers for the RPC's upstream request (its trace context). */
   started?(rpc: RpcStart): Readonly<Record<string, string>> | undefined;
-  /** The pause between two consecutive messages of a stream: the one per-message hook, keep it cheap. */
-  messageGap?(rpc: RpcStart, ms: number): void;
   /** At the RPC's real end; `rpc` is the object `started` saw. */
   ended(rpc: RpcStart, end: RpcEnd): void;
 }
@@ -64,19 +71,9 @@ const noCall: Readonly<CallReport> = Object.freeze(newCallReport());
 /** Tells `observers` of every RPC's start, gaps between messages, and real end. */
 export function createObserveInterceptor(options: ObserveInterceptorOptions): Interceptor {
   const { observers } = options;
-  const gapObservers = observers.filter((o) => o.messageGap !== undefined);
   return (next) => async (req) => {
     const started = performance.now();
-    const offered = req.header.get("x-request-id");
-    const rpc: RpcStart = {
-      service: req.service.typeName,
-      method: req.method.name,
-      type: rpcType(req.method.methodKind),
-      protocol: protocolOf(req.header.get("content-type")),
-      // A caller's id is kept only when it is a plain token, so nothing odd reaches a log line.
-      requestId: offered !== null && requestIdPattern.test(offered) ? offered : randomUUID(),
-      header: req.header,
-    };
+    const rpc = rpcStartOf(req.method, req.header, req.contextValues);
     for (const observer of observers) {
       const headers = observer.started?.(rpc);
       if (headers !== undefined) req.contextValues.set(upstreamHeadersKey, { ...req.contextValues.get(upstreamHeadersKey), ...headers });
@@ -84,15 +81,18 @@ export function createObserveInterceptor(options: ObserveInterceptorOptions): In
 
     let messages = 0;
     let firstMessageMs: number | undefined;
+    let longestGapMs: number | undefined;
     const end = (error: unknown) => {
       const record: RpcEnd = {
-        error: error === undefined ? undefined : ConnectError.from(error),
+        error: error === undefined ? undefined : callerLeft(req.signal, ConnectError.from(error)),
         durationMs: performance.now() - started,
         messages,
         firstMessageMs,
+        longestGapMs,
         caller: req.contextValues.get(callerKey)?.name,
         limits: req.contextValues.get(limitDecisionKey),
         call: req.contextValues.get(callReportKey) ?? noCall,
+        upload: req.contextValues.get(uploadReportKey),
       };
       for (const observer of observers) observer.ended(rpc, record);
     };
@@ -117,11 +117,13 @@ export function createObserveInterceptor(options: ObserveInterceptorOptions): In
     async function* watched() {
       let outcome: { error: unknown } | undefined;
       let last = 0;
+      let longest = 0;
       try {
         for await (const message of source) {
+          // Per message only a clock read and a compare: observers see the aggregate at the end.
           const now = performance.now();
           if (messages++ === 0) firstMessageMs = now - started;
-          else for (const observer of gapObservers) observer.messageGap?.(rpc, now - last);
+          else if (now - last > longest) longestGapMs = longest = now - last;
           last = now;
           yield message;
         }
@@ -135,6 +137,73 @@ export function createObserveInterceptor(options: ObserveInterceptorOptions): In
       }
     }
     return { ...res, message: watched() };
+  };
+}
+
+/** Runs before the request body is read (connect's `requestGate`); throws a ConnectError to refuse the RPC. */
+export type RequestGate = (ctx: HandlerContext) => void | Promise<void>;
+
+/** What createObservedGate needs. */
+export interface ObservedGateOptions {
+  readonly gate: RequestGate;
+  readonly observers: readonly RpcObserver[];
+}
+
+/**
+ * The gate, with its refusals told to `observers` as RPCs that started and ended at once: a call
+ * refused before its body is read never reaches the interceptors, and still gets its log line and metrics.
+ */
+export function createObservedGate(options: ObservedGateOptions): RequestGate {
+  const { gate, observers } = options;
+  return async (ctx) => {
+    const started = performance.now();
+    try {
+      await gate(ctx);
+    } catch (error) {
+      const rpc = rpcStartOf(ctx.method, ctx.requestHeader, ctx.values);
+      const refusal = ConnectError.from(error);
+      refusal.metadata.set("x-request-id", rpc.requestId);
+      for (const observer of observers) observer.started?.(rpc);
+      const end: RpcEnd = {
+        error: refusal,
+        durationMs: performance.now() - started,
+        messages: 0,
+        firstMessageMs: undefined,
+        longestGapMs: undefined,
+        caller: ctx.values.get(callerKey)?.name,
+        limits: ctx.values.get(limitDecisionKey),
+        call: noCall,
+        upload: undefined,
+      };
+      for (const observer of observers) observer.ended(rpc, end);
+      throw refusal;
+    }
+  };
+}
+
+// How Node and connect-node report a caller that went away: its HTTP/2 stream reset (by a client
+// that dropped the connection, or gave up), its TCP connection reset, or its HTTP/1.1 request cut.
+const goneAway = /^http\/2 stream closed with error code (INTERNAL_ERROR|CANCEL)|ECONNRESET|Premature close|ECANCELED|aborted/;
+
+/**
+ * The error to record when the caller left: Canceled, as it chose to go (a cut connection is not
+ * a server fault), keeping what Node said. Any other error, or one while the caller stayed, as is.
+ */
+function callerLeft(signal: AbortSignal, error: ConnectError): ConnectError {
+  if (!signal.aborted || error.code === Code.Canceled || !goneAway.test(error.rawMessage)) return error;
+  return new ConnectError(`caller went away (${error.rawMessage})`, Code.Canceled, undefined, undefined, error);
+}
+
+function rpcStartOf(method: DescMethod, header: Headers, values: ContextValues): RpcStart {
+  const offered = header.get("x-request-id");
+  return {
+    service: method.parent.typeName,
+    method: method.name,
+    type: rpcType(method.methodKind),
+    protocol: values.get(protocolKey) ?? protocolOf(header.get("content-type")),
+    // A caller's id is kept only when it is a plain token, so nothing odd reaches a log line.
+    requestId: offered !== null && requestIdPattern.test(offered) ? offered : randomUUID(),
+    header,
   };
 }
 

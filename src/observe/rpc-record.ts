@@ -27,26 +27,69 @@ export interface LimitDecision {
 /** What the limits decided for this RPC; undefined when no limit applies to it. */
 export const limitDecisionKey = createContextKey<LimitDecision | undefined>(undefined, { description: "the limits' decision" });
 
-/** What a generative call reports about itself. Written only by src/generative/, as the call goes. */
+/** What a generative call reports about itself. Written only by src/generative/ and src/cache/, as the call goes. */
 export interface CallReport {
+  /** The model name sent upstream (an alias resolved); the caller's, before the first attempt. */
   model: string | undefined;
+  /** The name of the upstream the last attempt went to (never its key). */
+  upstream: string | undefined;
   /** The last usage Gemini reported: for a stream, the running total of its last chunk. */
   usage: GenerateContentResponse_UsageMetadata | undefined;
   /** Upstream attempts made; more than 1 when retried. 0 when the RPC never reached Gemini. */
   attempts: number;
-  /** The codes of the attempts that failed and were retried, in order. */
-  retriedCodes: string[];
+  /** The attempts that failed and were retried, in order: their code, model and upstream. */
+  retried: RetriedAttempt[];
   /** Upstream chunks that carried fields or enum values our proto does not know (API drift). */
   driftedChunks: number;
+  /**
+   * How the response cache answered, when it was on for the call (written by src/cache/): from the
+   * store, from an identical call under way, from Gemini, or not at all (the request refused it).
+   * A hit's or a coalesced call's usage is not Gemini's work for this call: no tokens are charged.
+   */
+  cache: "hit" | "coalesced" | "miss" | "bypass" | undefined;
+  /** A hit's age in whole seconds. */
+  cacheAgeSeconds: number | undefined;
+}
+
+/** One failed attempt that was tried again, on the same upstream or another. */
+export interface RetriedAttempt {
+  readonly code: string;
+  readonly model: string;
+  readonly upstream: string;
 }
 
 /** A report of a call that has not started. */
 export function newCallReport(): CallReport {
-  return { model: undefined, usage: undefined, attempts: 0, retriedCodes: [], driftedChunks: 0 };
+  return {
+    model: undefined,
+    upstream: undefined,
+    usage: undefined,
+    attempts: 0,
+    retried: [],
+    driftedChunks: 0,
+    cache: undefined,
+    cacheAgeSeconds: undefined,
+  };
 }
 
 /** The report of the call this RPC's handler made; undefined when the RPC never reached one. */
 export const callReportKey = createContextKey<CallReport | undefined>(undefined, { description: "the handler's call report" });
+
+/** What an upload reports about itself: written by the FileService handler as the bytes arrive. */
+export interface UploadReport {
+  /** Bytes of file content received from the caller. */
+  bytes: number;
+  /** The display name's length: the name itself is the caller's and stays out of logs. */
+  displayNameLength: number;
+}
+
+/** An upload that has received nothing yet. */
+export function newUploadReport(): UploadReport {
+  return { bytes: 0, displayNameLength: 0 };
+}
+
+/** The report of this RPC's upload; undefined for every RPC but UploadFile. */
+export const uploadReportKey = createContextKey<UploadReport | undefined>(undefined, { description: "the upload's report" });
 
 /** Gemini's usage by kind of token: the one mapping the log line, metrics, traces and trailers share. */
 export interface TokenCounts {

@@ -50,7 +50,7 @@ export function createTracingObserver(options: TracingObserverOptions): RpcObser
         {
           kind: SpanKind.SERVER,
           attributes: {
-            "rpc.system": rpc.protocol === "connect" ? "connect_rpc" : "grpc",
+            "rpc.system": isGrpc(rpc) ? "grpc" : "connect_rpc",
             "rpc.service": rpc.service,
             "rpc.method": rpc.method,
             "gen_ai.provider.name": "gcp.gemini",
@@ -69,8 +69,9 @@ export function createTracingObserver(options: TracingObserverOptions): RpcObser
       if (span === undefined) return;
       const { call, error } = end;
       const code = error?.code ?? 0;
-      span.setAttribute(rpc.protocol === "connect" ? "rpc.connect_rpc.status_code" : "rpc.grpc.status_code", code);
+      span.setAttribute(isGrpc(rpc) ? "rpc.grpc.status_code" : "rpc.connect_rpc.status_code", code);
       if (call.model !== undefined) span.setAttribute("gen_ai.request.model", call.model);
+      if (call.upstream !== undefined) span.setAttribute("gemini.upstream", call.upstream);
       if (call.usage !== undefined) {
         const tokens = tokenCounts(call.usage);
         span.setAttributes({
@@ -81,6 +82,8 @@ export function createTracingObserver(options: TracingObserverOptions): RpcObser
         });
       }
       span.setAttributes({ "gemini.attempts": call.attempts, "gemini.chunks": end.messages });
+      if (call.cache !== undefined) span.setAttribute("gemini.cache.result", call.cache);
+      if (call.cacheAgeSeconds !== undefined) span.setAttribute("gemini.cache.age_seconds", call.cacheAgeSeconds);
       if (error !== undefined && serverErrorCodes.has(error.code)) {
         span.setStatus({ code: SpanStatusCode.ERROR, message: error.rawMessage });
       }
@@ -100,4 +103,9 @@ export function startTracing(options: { readonly serviceName: string }): { trace
     spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter() })],
   });
   return { tracer: provider.getTracer("gemini-connect"), shutdown: () => provider.shutdown() };
+}
+
+// The Gemini REST ingress calls its RPCs in process over Connect.
+function isGrpc(rpc: RpcStart): boolean {
+  return rpc.protocol === "grpc" || rpc.protocol === "grpc-web";
 }

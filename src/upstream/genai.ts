@@ -25,6 +25,8 @@ export interface GenaiUpstreamOptions {
   readonly baseUrl: string | undefined;
   readonly vertexProject?: string | undefined;
   readonly vertexLocation?: string | undefined;
+  /** Vertex AI: a service-account JSON key file, for the SDK's own OAuth (google-auth-library). */
+  readonly credentialsFile?: string | undefined;
 }
 
 /** The Upstream over one @google/genai client. */
@@ -35,6 +37,7 @@ export function createGenaiUpstream(options: GenaiUpstreamOptions): Upstream {
     apiKey: options.apiKey,
     project: options.vertexProject,
     location: options.vertexLocation,
+    ...(options.credentialsFile === undefined ? {} : { googleAuthOptions: { keyFilename: options.credentialsFile } }),
     // The 3.x SDK defaults to v1 for the Gemini API; the mirror is of v1beta, which has the full surface.
     apiVersion: vertexai ? undefined : "v1beta",
     httpOptions: { baseUrl: options.baseUrl },
@@ -55,9 +58,7 @@ export function createGenaiUpstream(options: GenaiUpstreamOptions): Upstream {
     },
 
     async countTokens(call) {
-      const response = await callSdk(call, () =>
-        ai.models.countTokens({ model: call.model, contents: contentsOf(call), config: requestOptions(call) }),
-      );
+      const response = await callSdk(call, () => ai.models.countTokens({ model: call.model, ...countTokensInput(call) }));
       const { sdkHttpResponse: _headers, ...wire } = response;
       return wire as JsonObject;
     },
@@ -72,6 +73,23 @@ function contentsOf(call: UpstreamCall): ContentListUnion {
 function generateParameters(call: UpstreamCall) {
   // One upstream request per RPC: continuation hops would re-chunk and sum usage behind our back.
   return { model: call.model, contents: contentsOf(call), config: { ...requestOptions(call), automaticContinuation: false } };
+}
+
+/**
+ * CountTokens takes its input as `contents` or as a whole `generateContentRequest`, which the SDK
+ * does not know: it refuses a call without contents before sending anything. Its check is given
+ * the nested request's contents, and `contents: undefined` in extraBody takes them out of the
+ * JSON again (the SDK's merge sets the key, JSON.stringify drops it): Gemini gets the body as sent.
+ */
+function countTokensInput(call: UpstreamCall) {
+  const nested = call.body["generateContentRequest"];
+  const options = requestOptions(call);
+  if (call.body["contents"] !== undefined || !isRecord(nested)) return { contents: contentsOf(call), config: options };
+  const extraBody = { ...options.httpOptions.extraBody, contents: undefined };
+  return {
+    contents: (nested["contents"] ?? []) as unknown as ContentListUnion,
+    config: { ...options, httpOptions: { ...options.httpOptions, extraBody } },
+  };
 }
 
 function requestOptions(call: UpstreamCall) {
@@ -100,7 +118,7 @@ async function callSdk<T>(call: UpstreamCall, run: () => Promise<T>): Promise<T>
 }
 
 /** `phase`: whether the request was still being made, or its response was streaming. */
-function toUpstreamError(error: unknown, signal: AbortSignal, phase: "request" | "stream"): UpstreamError {
+export function toUpstreamError(error: unknown, signal: AbortSignal, phase: "request" | "stream"): UpstreamError {
   if (signal.aborted) return new UpstreamError("aborted", "the upstream request was aborted", undefined, error);
   if (error instanceof ApiError) {
     const rpcStatus = parseApiError(error);

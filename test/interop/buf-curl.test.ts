@@ -58,9 +58,17 @@ describe("buf curl, other paths", () => {
     const { code, stdout } = await run(buf, ["curl", "--reflect-protocol", "grpc-v1alpha", "--list-methods", harness.baseUrl]);
     expect(code).toBe(0);
     expect(stdout.trim().split("\n")).toEqual([
+      "geminiconnect.v1.FileService/DeleteFile",
+      "geminiconnect.v1.FileService/GetFile",
+      "geminiconnect.v1.FileService/ListFiles",
+      "geminiconnect.v1.FileService/UploadFile",
+      "geminiconnect.v1.FileService/WatchFile",
       "geminiconnect.v1.GenerativeService/CountTokens",
       "geminiconnect.v1.GenerativeService/GenerateContent",
       "geminiconnect.v1.GenerativeService/StreamGenerateContent",
+      "google.ai.generativelanguage.v1beta.GenerativeService/CountTokens",
+      "google.ai.generativelanguage.v1beta.GenerativeService/GenerateContent",
+      "google.ai.generativelanguage.v1beta.GenerativeService/StreamGenerateContent",
       "grpc.health.v1.Health/Check",
       "grpc.health.v1.Health/List",
       "grpc.health.v1.Health/Watch",

@@ -28,6 +28,7 @@ const treatments: readonly [RegExp, Treatment][] = [
   [/^go install github\.com\/bojand\/ghz\//, { notRun: "installs ghz from the network; npm run bench runs ghz when it is installed" }],
   [/^ghz /, { notRun: "a load run: npm run bench runs it when ghz is installed" }],
   [/grpc\.health\.v1\.Health\/Watch/, { notRun: "Watch never ends by itself: test/health.test.ts follows it through a drain" }],
+  [/^(docker |GEMINI_BACKEND=emulator docker compose |for port in 8080 8081 )/, { notRun: "needs a Docker engine: .ci/run builds and runs the image (scripts/container-check.sh); compose was run by hand" }],
   [
     /^(grpcurl|npx buf curl|curl|printf|npx node examples\/ts\/|\.tools\/venv\/bin\/python examples\/python\/|go -C examples\/go run|GEMINI_CONNECT_KEY=\$KEY )/,
     { run: "gateway" },

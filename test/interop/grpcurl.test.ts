@@ -27,7 +27,9 @@ describe("grpcurl, by reflection", () => {
     expect(stderr).toBe("");
     expect(code).toBe(0);
     expect(stdout.trim().split("\n")).toEqual([
+      "geminiconnect.v1.FileService",
       "geminiconnect.v1.GenerativeService",
+      "google.ai.generativelanguage.v1beta.GenerativeService",
       "grpc.health.v1.Health",
       "grpc.reflection.v1.ServerReflection",
       "grpc.reflection.v1alpha.ServerReflection",

@@ -21,7 +21,7 @@ function admission(global: Partial<Limits>, ...callers: Caller[]) {
   const store = createLimitStore({ redis: undefined, logger: createLogger({ level: "silent" }) });
   return createAdmission({ store, global: { ...noLimits, ...global }, callers, windowSeconds, longestRpcMs: 60_000 });
 }
-const caller = (name: string, limits: Partial<Limits>): Caller => ({ name, keyDigests: [], limits: { ...noLimits, ...limits } });
+const caller = (name: string, limits: Partial<Limits>): Caller => ({ name, keyDigests: [], limits: { ...noLimits, ...limits }, models: undefined });
 
 function ticketOf(admitted: Admitted | undefined): Ticket {
   expect(admitted?.refusal).toBeUndefined();
@@ -154,6 +154,7 @@ describe("admission over a shared store", () => {
         return { ...answer, res, store: only ?? answeredBy };
       },
       ready: () => memory.ready(),
+      redisBack: () => memory.redisBack(),
       close: () => memory.close(),
     };
     return { store, counters };

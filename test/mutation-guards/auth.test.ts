@@ -5,7 +5,7 @@ import { Code, ConnectError, createClient, createRouterTransport } from "@connec
 import type { CallOptions } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { GenerativeService } from "../../gen/ts/geminiconnect/v1/generative_service_pb.ts";
-import { createAuthInterceptor, identify, presentedKey } from "../../src/access/auth.ts";
+import { createAuthGate, identify, presentedKey } from "../../src/access/auth.ts";
 import { noLimits } from "../../src/config/callers-file.ts";
 import type { Caller } from "../../src/config/callers-file.ts";
 import { callerKey } from "../../src/observe/rpc-record.ts";
@@ -34,7 +34,7 @@ describe("presentedKey", () => {
 });
 
 describe("identify", () => {
-  const caller = (name: string, ...keys: string[]): Caller => ({ name, keyDigests: keys.map((k) => Buffer.from(sha256(k), "hex")), limits: noLimits });
+  const caller = (name: string, ...keys: string[]): Caller => ({ name, keyDigests: keys.map((k) => Buffer.from(sha256(k), "hex")), limits: noLimits, models: undefined });
 
   it("finds the caller by any of its keys, the first listed when two share one, and nobody for an unknown key", () => {
     const callers = [caller("alice", "a-old", "a-new"), caller("bob", "b"), caller("bob-again", "b")];
@@ -46,7 +46,7 @@ describe("identify", () => {
   });
 });
 
-describe("the interceptor", () => {
+describe("the gate", () => {
   const alice = testCaller("alice");
 
   /** A client whose countTokens answers with the number of letters of the caller's name the handler saw. */
@@ -56,7 +56,7 @@ describe("the interceptor", () => {
         router.service(GenerativeService, {
           countTokens: (_request, context) => ({ totalTokens: context.values.get(callerKey)?.name.length ?? 0 }),
         }),
-      { router: { interceptors: [createAuthInterceptor({ callers: [alice.caller], services: guarded ? [GenerativeService] : [] })] } },
+      { router: { requestGate: createAuthGate({ callers: [alice.caller], services: guarded ? [GenerativeService] : [] }) } },
     );
     return createClient(GenerativeService, transport);
   }

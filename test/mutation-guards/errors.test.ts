@@ -4,7 +4,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { ErrorInfoSchema, HelpSchema, LocalizedMessageSchema, RetryInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.ts";
-import { redactKeys, toConnectError, upstreamCode } from "../../src/generative/errors.ts";
+import { createRedactor, toConnectError, upstreamCode } from "../../src/generative/errors.ts";
 import { UpstreamError } from "../../src/upstream/upstream.ts";
 import type { GoogleRpcStatus, JsonObject } from "../../src/upstream/upstream.ts";
 import { leakedSecretPieces } from "../support/secrets.ts";
@@ -12,10 +12,13 @@ import { leakedSecretPieces } from "../support/secrets.ts";
 // The shape of a Gemini API key: 39 characters of [A-Za-z0-9_-].
 const apiKey = "AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY";
 const live = () => new AbortController().signal;
+const redact = createRedactor([apiKey]);
+// No known key: only the `key=` rule is left to redact.
+const redactKeys = createRedactor([]);
 const status = (code: number, name: string | undefined, details: JsonObject[] = [], message = name ?? "failed"): UpstreamError =>
   new UpstreamError("status", message, { code, message, status: name, details });
 
-describe("redactKeys", () => {
+describe("createRedactor", () => {
   it("leaves no 8 characters of a key, and the text after it intact, whatever ends the key", () => {
     for (const end of ["&alt=sse", "#frag", " and more", '" quoted', "' quoted", "<tag>", "> x", "\\n escaped", "\nnext"]) {
       const text = redactKeys(`GET https://generativelanguage.googleapis.com/v1beta/models/m?key=${apiKey}${end}`);
@@ -31,26 +34,36 @@ describe("redactKeys", () => {
     expect(text).toMatch(/^first KEY=\S+ then Key=\S+&x=1$/);
     expect(redactKeys("monkey business, no key here")).toBe("monkey business, no key here");
   });
+
+  it("takes out a known key whole in each form, the longest form first, and ignores an empty secret", () => {
+    // 40 bytes: base64 pads it, and the 39-byte key's own base64 is the first 52 characters of it.
+    const padded = Buffer.from(`${apiKey}!`).toString("base64");
+    expect(padded.endsWith("=")).toBe(true);
+    const forms = [apiKey, encodeURIComponent(`${apiKey}/`), padded, padded.replace(/=+$/, ""), Buffer.from(`${apiKey}?`).toString("base64url")];
+    const redactAll = createRedactor([apiKey, `${apiKey}/`, `${apiKey}!`, `${apiKey}?`]);
+    expect(redactAll(forms.map((form) => `<${form}>`).join(" "))).toBe(forms.map(() => "<[redacted]>").join(" "));
+    expect(createRedactor(["", apiKey])("a text")).toBe("a text");
+  });
 });
 
 describe("toConnectError", () => {
   it("passes a ConnectError on as it is", () => {
     const own = new ConnectError("ours", Code.FailedPrecondition);
-    expect(toConnectError(own, live())).toBe(own);
+    expect(toConnectError(own, live(), redact)).toBe(own);
   });
 
   it("when the RPC's signal fired, its reason wins; a reason that is no ConnectError is Canceled", () => {
     const deadline = new AbortController();
     deadline.abort(new ConnectError("the caller's deadline", Code.DeadlineExceeded));
-    expect(toConnectError(status(503, "UNAVAILABLE"), deadline.signal)).toMatchObject({ code: Code.DeadlineExceeded, rawMessage: "the caller's deadline" });
+    expect(toConnectError(status(503, "UNAVAILABLE"), deadline.signal, redact)).toMatchObject({ code: Code.DeadlineExceeded, rawMessage: "the caller's deadline" });
     const shutdown = new AbortController();
     shutdown.abort(new Error("shutting down"));
-    expect(toConnectError(status(503, "UNAVAILABLE"), shutdown.signal).code).toBe(Code.Canceled);
+    expect(toConnectError(status(503, "UNAVAILABLE"), shutdown.signal, redact).code).toBe(Code.Canceled);
   });
 
   it("anything but an UpstreamError is data we could not read: Internal, with the error as its cause", () => {
     const parse = new SyntaxError("Unexpected token < in JSON");
-    const error = toConnectError(parse, live());
+    const error = toConnectError(parse, live(), redact);
     expect(error).toMatchObject({ code: Code.Internal, rawMessage: "unparseable data from Gemini" });
     expect(error.cause).toBe(parse);
   });
@@ -64,7 +77,7 @@ describe("toConnectError", () => {
       { reason: "no type at all" },
       { "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "RATE_LIMIT_EXCEEDED", domain: "googleapis.com", newField: true },
     ];
-    const error = toConnectError(status(429, "RESOURCE_EXHAUSTED", details, "quota"), live());
+    const error = toConnectError(status(429, "RESOURCE_EXHAUSTED", details, "quota"), live(), redact);
     expect(error).toMatchObject({ code: Code.ResourceExhausted, rawMessage: "quota" });
     expect(error.findDetails(RetryInfoSchema).map((info) => info.retryDelay?.seconds)).toEqual([7n]);
     expect(error.findDetails(ErrorInfoSchema).map((info) => info.reason)).toEqual(["RATE_LIMIT_EXCEEDED"]);
@@ -82,7 +95,7 @@ describe("toConnectError", () => {
       { code: 400, message: `API key not valid: key=${apiKey}`, status: "INVALID_ARGUMENT", details },
       new Error("the SDK's own error"),
     );
-    const error = toConnectError(upstream, live());
+    const error = toConnectError(upstream, live(), redact);
     const cause = error.cause as UpstreamError;
     const everything = [error.message, JSON.stringify(cause.rpcStatus), cause.message, ...error.findDetails(HelpSchema).map((h) => h.links[0]?.url)];
     expect(leakedSecretPieces(everything.join("\n"), [apiKey])).toEqual([]);
@@ -94,7 +107,7 @@ describe("toConnectError", () => {
   });
 
   it("a status failure without Gemini's error body is Unknown, with no details", () => {
-    expect(toConnectError(new UpstreamError("status", "HTTP 418 with an empty body"), live())).toMatchObject({
+    expect(toConnectError(new UpstreamError("status", "HTTP 418 with an empty body"), live(), redact)).toMatchObject({
       code: Code.Unknown,
       rawMessage: "HTTP 418 with an empty body",
       details: [],
@@ -103,7 +116,7 @@ describe("toConnectError", () => {
 
   it("a network failure's message is the whole story: no details, even when a status came with it", () => {
     const rpcStatus: GoogleRpcStatus = { code: 503, message: "x", status: "UNAVAILABLE", details: [{ "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay: "1s" }] };
-    const error = toConnectError(new UpstreamError("network", "connection to Gemini failed (ECONNRESET)", rpcStatus), live());
+    const error = toConnectError(new UpstreamError("network", "connection to Gemini failed (ECONNRESET)", rpcStatus), live(), redact);
     expect(error).toMatchObject({ code: Code.Unavailable, rawMessage: "connection to Gemini failed (ECONNRESET)", details: [] });
   });
 });

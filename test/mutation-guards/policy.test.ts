@@ -11,6 +11,7 @@ import { GenerateContentRequestSchema } from "../../gen/ts/geminiconnect/v1/gene
 import type { GenerateContentResponse } from "../../gen/ts/geminiconnect/v1/generative_service_pb.ts";
 import type { CallPolicy } from "../../src/config/settings.ts";
 import { createGenerativeCore } from "../../src/generative/core.ts";
+import { createSingleRouter } from "../../src/routing/router.ts";
 import type { CallContext } from "../../src/generative/policy.ts";
 import { newCallReport } from "../../src/observe/rpc-record.ts";
 import type { Upstream } from "../../src/upstream/upstream.ts";
@@ -37,7 +38,7 @@ const textOf = (chunk: GenerateContentResponse) => chunk.candidates[0]?.content?
 
 /** Reads a stream in the background: what came, how it ended, and whether it has. */
 function reader(upstream: Upstream, overrides: Partial<CallPolicy> = {}, context = rpc()) {
-  const stream = createGenerativeCore({ upstream, policy: { ...policy, ...overrides } }).stream(request, context);
+  const stream = createGenerativeCore({ router: createSingleRouter(upstream), upstreamKeys: [], policy: { ...policy, ...overrides } }).stream(request, context);
   const state = { texts: [] as unknown[], error: undefined as ConnectError | undefined, ended: false };
   const next = async () => {
     const result = await stream.next();
@@ -121,10 +122,11 @@ describe("on the test's clock", () => {
     upstream.send("end");
     await reading;
     expect(state).toMatchObject({ texts: ["a", "b"], error: undefined });
-    expect(upstream.calls[0]?.signal.reason).toMatchObject({ code: Code.Canceled, rawMessage: "the RPC ended" });
+    // No timer fired on the way: a complete answer's request is left as it is, not aborted.
+    expect(upstream.calls[0]?.signal.aborted).toBe(false);
   });
 
-  it("a stream that ends leaves no timer and no listener on the RPC's signal behind, and its upstream request closed", async () => {
+  it("a stream that ends leaves no timer and no listener on the RPC's signal behind, and its complete request unaborted", async () => {
     const upstream = pacedUpstream();
     const rpcSignal = new AbortController().signal;
     const { state, rest } = reader(upstream, {}, rpc(rpcSignal));
@@ -138,7 +140,18 @@ describe("on the test's clock", () => {
     expect(state.error).toBeUndefined();
     expect(vi.getTimerCount()).toBe(0);
     expect(getEventListeners(rpcSignal, "abort")).toHaveLength(0);
-    expect(upstream.calls[0]?.signal.aborted).toBe(true);
+    // Read to its end, the request has nothing left open: aborting it would only cost an error object.
+    expect(upstream.calls[0]?.signal.aborted).toBe(false);
+  });
+
+  it("a stream the caller leaves before its end aborts the request still open", async () => {
+    const upstream = pacedUpstream();
+    const stream = createGenerativeCore({ router: createSingleRouter(upstream), upstreamKeys: [], policy }).stream(request, rpc());
+    upstream.send(textChunk("a"));
+    expect((await stream.next()).done).toBe(false);
+    await stream.return(undefined);
+    expect(upstream.calls[0]?.signal.reason).toMatchObject({ code: Code.Canceled, rawMessage: "the RPC ended" });
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it("a stream that fails leaves no timer and no listener behind either", async () => {
@@ -151,15 +164,15 @@ describe("on the test's clock", () => {
     expect(getEventListeners(rpcSignal, "abort")).toHaveLength(0);
   });
 
-  it("a unary call leaves no timer and no listener behind, and its upstream request closed", async () => {
+  it("a unary call leaves no timer and no listener behind, and its complete request unaborted", async () => {
     const rpcSignal = new AbortController().signal;
     const upstream = fakeUpstream({ chunks: [textChunk("whole")] });
-    const core = createGenerativeCore({ upstream, policy });
+    const core = createGenerativeCore({ router: createSingleRouter(upstream), upstreamKeys: [], policy });
     const response = await core.generate(request, rpc(rpcSignal));
     expect(textOf(response)).toBe("whole");
     expect(vi.getTimerCount()).toBe(0);
     expect(getEventListeners(rpcSignal, "abort")).toHaveLength(0);
-    expect(upstream.calls[0]?.signal.aborted).toBe(true);
+    expect(upstream.calls[0]?.signal.aborted).toBe(false);
   });
 
   it("an upstream that ends quietly once our timeout aborted it has not answered: the call ends with the timeout", async () => {
@@ -183,7 +196,7 @@ describe("on the test's clock", () => {
         return new Promise((_, reject) => signal.addEventListener("abort", () => reject(new UpstreamError("aborted", "aborted")), { once: true }));
       },
     };
-    const core = createGenerativeCore({ upstream: hanging, policy: { ...policy, totalTimeoutMs: 40 } });
+    const core = createGenerativeCore({ router: createSingleRouter(hanging), upstreamKeys: [], policy: { ...policy, totalTimeoutMs: 40 } });
     const answer = core.generate(request, rpc()).catch((error: unknown) => error);
     await vi.advanceTimersByTimeAsync(40);
     expect(await answer).toMatchObject({ code: Code.DeadlineExceeded, rawMessage: "the RPC took longer than 40 ms (TIMEOUT_TOTAL_MS)" });
@@ -214,7 +227,7 @@ describe("retries and the RPC's own end", () => {
     const { state, rest, context } = reader(upstream, {}, rpc(undefined, 5_000));
     await rest();
     expect(state).toMatchObject({ texts: ["ok"], error: undefined });
-    expect(context.report.retriedCodes).toEqual(["ResourceExhausted"]);
+    expect(context.report.retried.map((attempt) => attempt.code)).toEqual(["ResourceExhausted"]);
   });
 
   it("stops retrying once the next pause would not fit in what is left of TIMEOUT_TOTAL_MS, with Gemini's own error", async () => {
@@ -244,7 +257,7 @@ describe("retries and the RPC's own end", () => {
     await reading;
     expect(state.error).toMatchObject({ code: Code.Canceled, rawMessage: "caller went away" });
     expect(upstream.calls).toHaveLength(1);
-    expect(context.report.retriedCodes).toEqual([]);
+    expect(context.report.retried.map((attempt) => attempt.code)).toEqual([]);
   });
 
   it("an RPC already cancelled when the call starts ends with its reason, not with Gemini's answer", async () => {
@@ -259,7 +272,7 @@ describe("retries and the RPC's own end", () => {
 describe("the per-chunk loop", () => {
   it("a stream of chunks already buffered still lets other work have the event loop while it is read", async () => {
     const chunks = Array.from({ length: 5_000 }, (_, i) => textChunk(String(i)));
-    const core = createGenerativeCore({ upstream: fakeUpstream({ chunks }), policy });
+    const core = createGenerativeCore({ router: createSingleRouter(fakeUpstream({ chunks })), upstreamKeys: [], policy });
     let reading = true;
     let turns = 0;
     const otherWork = () => {

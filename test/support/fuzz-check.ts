@@ -16,6 +16,8 @@ interface RpcExpectation<K extends string> {
 }
 export type Expectation =
   | { readonly kind: "reject"; readonly status: 404 | 405 | 415; readonly why: string }
+  /** A path of the Gemini REST API: Google's JSON, or Google's error body. */
+  | { readonly kind: "rest" }
   | { readonly kind: "foreign"; readonly protocol: RpcExpectation<"grpc" | "grpc-web" | "connect-unary" | "connect-stream"> | undefined }
   | RpcExpectation<"grpc">
   | RpcExpectation<"grpc-web">
@@ -40,14 +42,20 @@ function protocolOf(contentType: string, rpc: RpcInfo | undefined, stream: boole
 
 /** What a correct server answers to this request, decided from the request alone. */
 export function expectationOf(c: FuzzCase): Expectation {
-  const path = c.path.split("?")[0];
-  const rpc = Object.values(rpcs).find((r) => r.path === path);
+  const path = c.path.split("?")[0] ?? "";
+  // Google's service name serves the same methods on the same messages.
+  const rpc = Object.values(rpcs).find((r) => r.path === path || `/google.ai.generativelanguage.v1beta.GenerativeService/${r.name}` === path);
   if (rpc === undefined) {
-    // Not a GenerativeService method: 404, or, for another service the gateway serves (health,
-    // reflection), a proper answer of that service whatever its message types.
+    // Not a GenerativeService method: for another service the gateway serves (health,
+    // reflection), a proper answer of that service whatever its message types; for gRPC and
+    // gRPC-Web to a path nobody serves, UNIMPLEMENTED as a gRPC status whatever the HTTP method;
+    // under /v1beta/ and /v1/, the Gemini REST API; 404 otherwise.
     const contentType = c.headers["content-type"] ?? "";
     const stream = /^application\/connect\+/i.test(contentType);
-    return { kind: "foreign", protocol: c.method === "POST" ? protocolOf(contentType, undefined, stream) : undefined };
+    const protocol = protocolOf(contentType, undefined, stream);
+    const grpc = protocol?.kind === "grpc" || protocol?.kind === "grpc-web";
+    if (!grpc && (path.startsWith("/v1beta/") || path.startsWith("/v1/"))) return { kind: "rest" };
+    return { kind: "foreign", protocol: c.method === "POST" || grpc ? protocol : undefined };
   }
   // None of the three methods is marked side-effect free, so only POST is allowed (no Connect GET).
   if (c.method !== "POST") return { kind: "reject", status: 405, why: `${c.method} on a POST-only method` };
@@ -341,7 +349,27 @@ function checkConnectStream(e: RpcExpectation<"connect-stream">, r: RawResponse,
   return "connect-stream ok";
 }
 
-function checkProtocol(e: Exclude<Expectation, { kind: "reject" | "foreign" }>, r: RawResponse, problems: string[]): string {
+/** Gemini's REST answer: 200 with JSON or SSE, or `{"error": {code, message, status}}` with code as the HTTP status. */
+function checkRest(r: RawResponse, problems: string[]): string {
+  const contentType = r.headers["content-type"] ?? "";
+  if (r.status === 200) {
+    if (!/^(application\/json|text\/event-stream)\b/.test(contentType)) problems.push(`REST 200 with content-type ${JSON.stringify(contentType)}`);
+    return "rest ok";
+  }
+  if (!/^application\/json\b/.test(contentType)) {
+    problems.push(`REST HTTP ${r.status} with content-type ${JSON.stringify(contentType)}, not Google's error body`);
+    return `rest http ${r.status}`;
+  }
+  const body = parseJson(r.body, `REST HTTP ${r.status} body`, problems) as { error?: Record<string, unknown> } | undefined;
+  const error = body?.error;
+  if (typeof error?.["message"] === "string") lastMessage = error["message"];
+  if (error?.["code"] !== r.status || typeof error["status"] !== "string" || typeof error["message"] !== "string") {
+    problems.push(`REST HTTP ${r.status} body is not Google's error: ${JSON.stringify(body)?.slice(0, 120)}`);
+  }
+  return `rest ${String(error?.["status"] ?? r.status)}`;
+}
+
+function checkProtocol(e: Exclude<Expectation, { kind: "reject" | "foreign" | "rest" }>, r: RawResponse, problems: string[]): string {
   switch (e.kind) {
     case "grpc":
     case "grpc-web":
@@ -371,6 +399,9 @@ export function checkResponse(c: FuzzCase, r: RawResponse): Verdict {
     case "reject":
       if (r.status !== e.status) problems.push(`HTTP ${r.status}, expected ${e.status} (${e.why})`);
       label = `http ${r.status}`;
+      break;
+    case "rest":
+      label = checkRest(r, problems);
       break;
     case "foreign": {
       const contentType = r.headers["content-type"] ?? "";
