@@ -1,11 +1,11 @@
 // Who is calling (access/auth.ts), in memory: which header's key counts, which caller it is, and
 // that a guarded service refuses without one while the others stay open.
 
-import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, createContextValues, createHandlerContext, createRouterTransport } from "@connectrpc/connect";
 import type { CallOptions } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { GenerativeService } from "../../gen/ts/geminiconnect/v1/generative_service_pb.ts";
-import { createAuthGate, identify, presentedKey } from "../../src/access/auth.ts";
+import { createAuthGate, identify, presentedKey, repeatedKeyHeader, repeatedKeyHeaderKey } from "../../src/access/auth.ts";
 import { noLimits } from "../../src/config/callers-file.ts";
 import type { Caller } from "../../src/config/callers-file.ts";
 import { callerKey } from "../../src/observe/rpc-record.ts";
@@ -88,5 +88,32 @@ describe("the gate", () => {
   it("leaves services it does not guard open, with no caller known", async () => {
     expect(await count(false)).toBe(0);
     expect(await count(false, testCaller("stranger").options())).toBe(0);
+  });
+});
+
+describe("repeatedKeyHeader", () => {
+  it("names the first key header sent twice, in any letter case, and only a key header", () => {
+    expect(repeatedKeyHeader(["Authorization", "Bearer a", "X-Api-Key", "b", "x-api-key", "c", "authorization", "d"])).toBe("x-api-key");
+    expect(repeatedKeyHeader(["X-Goog-Api-Key", "a", "x-goog-api-key", "b"])).toBe("x-goog-api-key");
+    expect(repeatedKeyHeader(["authorization", "a", "x-api-key", "b", "x-goog-api-key", "c"])).toBeUndefined();
+    expect(repeatedKeyHeader(["cookie", "a", "cookie", "b", "x-api-key", "c"])).toBeUndefined();
+    expect(repeatedKeyHeader(["x-custom", "x-api-key", "x-other", "x-api-key"])).toBeUndefined();
+    expect(repeatedKeyHeader([])).toBeUndefined();
+  });
+});
+
+describe("the gate, on a key header sent twice", () => {
+  const alice = testCaller("alice");
+  const gate = createAuthGate({ callers: [alice.caller], services: [GenerativeService] });
+  const method = GenerativeService.method.countTokens;
+
+  it("refuses it, naming the header, even when the key is known", async () => {
+    const contextValues = createContextValues().set(repeatedKeyHeaderKey, "x-api-key");
+    const ctx = createHandlerContext({
+      service: GenerativeService, method, protocolName: "connect", requestMethod: "POST", url: "http://127.0.0.1/x",
+      requestHeader: { "x-api-key": alice.key }, contextValues,
+    });
+    const refused = await Promise.resolve().then(() => gate(ctx)).catch((error: unknown) => ConnectError.from(error));
+    expect(refused).toMatchObject({ code: Code.Unauthenticated, rawMessage: "the 'x-api-key' header was sent more than once: send one key" });
   });
 });

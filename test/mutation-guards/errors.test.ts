@@ -43,6 +43,9 @@ describe("createRedactor", () => {
     const redactAll = createRedactor([apiKey, `${apiKey}/`, `${apiKey}!`, `${apiKey}?`]);
     expect(redactAll(forms.map((form) => `<${form}>`).join(" "))).toBe(forms.map(() => "<[redacted]>").join(" "));
     expect(createRedactor(["", apiKey])("a text")).toBe("a text");
+    // Its base64 has a '+' and two '=': unpadded, only the base64 form without them matches.
+    expect(Buffer.from("?>>!").toString("base64")).toBe("Pz4+IQ==");
+    expect(createRedactor(["?>>!"])("<Pz4+IQ> <Pz4+IQ==> <Pz4-IQ>")).toBe("<[redacted]> <[redacted]> <[redacted]>");
   });
 });
 
