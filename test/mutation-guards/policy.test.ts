@@ -12,6 +12,7 @@ import type { GenerateContentResponse } from "../../gen/ts/geminiconnect/v1/gene
 import type { CallPolicy } from "../../src/config/settings.ts";
 import { createGenerativeCore } from "../../src/generative/core.ts";
 import { createSingleRouter } from "../../src/routing/router.ts";
+import type { Choice, Router } from "../../src/routing/router.ts";
 import type { CallContext } from "../../src/generative/policy.ts";
 import { newCallReport } from "../../src/observe/rpc-record.ts";
 import type { Upstream } from "../../src/upstream/upstream.ts";
@@ -287,5 +288,82 @@ describe("the per-chunk loop", () => {
     expect(read).toBe(5_000);
     // Without the turns, buffered chunks are all microtasks: other work would wait for the whole stream.
     expect(turns).toBeGreaterThan(0);
+  });
+});
+
+describe("failover between upstreams", () => {
+  const invalid = () => new UpstreamError("status", "bad request", { code: 400, message: "bad request", status: "INVALID_ARGUMENT", details: [] });
+  const choice = (name: string, client: Upstream): Choice => ({ model: `model-${name}`, upstream: name, client });
+
+  /** A router that hands out `choices` in turn (the last one again), says `failover` on each failure, and notes what it was told. */
+  function scriptedRouter(choices: (Choice | undefined)[], failover: boolean) {
+    const told = { failed: [] as [unknown, boolean][], succeeded: 0, ended: 0 };
+    const router: Router = {
+      route() {
+        let next = 0;
+        return {
+          next: () => choices[Math.min(next++, choices.length - 1)],
+          failed: (error, timedOut) => (told.failed.push([error, timedOut]), failover),
+          succeeded: () => void told.succeeded++,
+          end: () => void told.ended++,
+        };
+      },
+      resolve: (model) => model,
+    };
+    return { router, told };
+  }
+  // A back-off no test waits for: only a failover moves on at once.
+  const slowRetries: CallPolicy = { ...policy, retry: { ...policy.retry, initialBackoffMs: 60_000, maxBackoffMs: 60_000 } };
+  const generate = (router: Router, context = rpc(), overrides: Partial<CallPolicy> = {}) =>
+    createGenerativeCore({ router, upstreamKeys: [], policy: { ...slowRetries, ...overrides } }).generate(request, context);
+
+  it("moves to the next upstream at once on a failure it can fix, even one no retry would repeat, and reports where each attempt went", async () => {
+    const failure = invalid();
+    const a = fakeUpstream({ reject: failure });
+    const b = fakeUpstream({ chunks: [textChunk("from b")] });
+    const { router, told } = scriptedRouter([choice("a", a), choice("b", b)], true);
+    const context = rpc();
+    expect(textOf(await generate(router, context))).toBe("from b");
+    expect(told).toEqual({ failed: [[failure, false]], succeeded: 1, ended: 1 });
+    expect(context.report.retried).toEqual([{ code: "InvalidArgument", model: "model-a", upstream: "a" }]);
+    expect(context.report).toMatchObject({ attempts: 2, model: "model-b", upstream: "b" });
+  });
+
+  it("fails over no more than RETRY_MAX_ATTEMPTS times, then ends with the last failure", async () => {
+    const a = fakeUpstream({ reject: invalid() }, { reject: invalid() }, { reject: invalid() });
+    const { router, told } = scriptedRouter([choice("a", a)], true);
+    await expect(generate(router, rpc(), { retry: { ...slowRetries.retry, maxAttempts: 2 } })).rejects.toMatchObject({ code: Code.InvalidArgument });
+    expect(a.calls).toHaveLength(2);
+    expect(told.ended).toBe(1);
+  });
+
+  it("without failover, a failure no retry repeats ends the call at once", async () => {
+    const a = fakeUpstream({ reject: invalid() }, { chunks: [textChunk("never")] });
+    const { router } = scriptedRouter([choice("a", a)], false);
+    await expect(generate(router)).rejects.toMatchObject({ code: Code.InvalidArgument, rawMessage: "bad request" });
+    expect(a.calls).toHaveLength(1);
+  });
+
+  it("with no upstream to take the call: Unavailable saying why, or the last failure when one was tried", async () => {
+    await expect(generate(scriptedRouter([undefined], true).router)).rejects.toMatchObject({
+      code: Code.Unavailable,
+      rawMessage: "no upstream can take this model now: each is cooling down, failed, or at its cap",
+    });
+    const a = fakeUpstream({ reject: invalid() });
+    await expect(generate(scriptedRouter([choice("a", a), undefined], true).router)).rejects.toMatchObject({ code: Code.InvalidArgument });
+  });
+
+  it("a stream whose first chunk is late tells the router it timed out, and moves on", async () => {
+    const silent = pacedUpstream();
+    const b = fakeUpstream({ chunks: [textChunk("from b")] });
+    const { router, told } = scriptedRouter([choice("a", silent), choice("b", b)], true);
+    const core = createGenerativeCore({ router, upstreamKeys: [], policy: { ...slowRetries, firstChunkTimeoutMs: 20 } });
+    const texts: unknown[] = [];
+    for await (const chunk of core.stream(request, rpc())) texts.push(textOf(chunk));
+    expect(texts).toEqual(["from b"]);
+    expect(told.failed).toHaveLength(1);
+    expect(told.failed[0]?.[1]).toBe(true);
+    expect(told.failed[0]?.[0]).toMatchObject({ code: Code.DeadlineExceeded });
+    expect(silent.calls[0]?.signal.aborted).toBe(true);
   });
 });
