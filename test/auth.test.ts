@@ -296,6 +296,8 @@ describe("start-up", () => {
         PATH: process.env["PATH"] ?? "",
         HOST: "127.0.0.1",
         PORT: "0",
+        // Production's metrics port is 9090: a free one instead, as other tests run alongside.
+        METRICS_PORT: "0",
         GEMINI_API_KEY: "upstream-key-unused",
         GEMINI_BASE_URL: "http://127.0.0.1:9",
         ...env,
