@@ -240,6 +240,7 @@ export function loadConfig(env: Env = process.env): Config {
         requestsPerMinute: limit(env, "LIMITS_REQUESTS_PER_MINUTE"),
         tokensPerMinute: limit(env, "LIMITS_TOKENS_PER_MINUTE"),
         concurrentStreams: limit(env, "LIMITS_CONCURRENT_STREAMS"),
+        startsPerSecond: limit(env, "LIMITS_STARTS_PER_SECOND"),
       },
       windowSeconds: integer(env, "LIMITS_WINDOW_SECONDS", 1, 3600) ?? 60,
       redis: redis === undefined ? undefined : { url: redis, timeoutMs: redisTimeoutMs },
