@@ -1,4 +1,5 @@
-# gemini-connect: Connect, gRPC and gRPC-Web on one port ($PORT, default 8080).
+# gemini-connect: Connect, gRPC and gRPC-Web on one port ($PORT, default 8080); Prometheus'
+# GET /metrics on its own port (production's METRICS_PORT, 9090).
 # Node 24 runs the TypeScript sources directly, so there is no build step.
 # Production mode wants GEMINI_API_KEY and CALLERS_FILE (docs/deploy.md has the `docker run` line).
 
@@ -21,7 +22,7 @@ COPY gen/ts ./gen/ts
 COPY src ./src
 # The base image's `node` user, by number so that Kubernetes' runAsNonRoot can check it.
 USER 1000:1000
-EXPOSE 8080
+EXPOSE 8080 9090
 # No curl in the slim image: Node's fetch asks /readyz (200 while serving, 503 once draining).
 HEALTHCHECK --interval=10s --timeout=3s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT}/readyz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]

@@ -21,7 +21,7 @@ import { noLimits } from "./config/callers-file.ts";
 import type { Caller } from "./config/callers-file.ts";
 import { ConfigError } from "./config/env.ts";
 import { defaultConnectionLimits, defaultRequestBytesInFlightMax } from "./config/settings.ts";
-import type { CacheSettings, CallPolicy, ConnectionLimits, FilesSettings, LimitSettings } from "./config/settings.ts";
+import type { CacheSettings, CallPolicy, ConnectionLimits, FilesSettings, LimitSettings, MetricsListen } from "./config/settings.ts";
 import { createFilesCore } from "./files/core.ts";
 import type { FilesCore } from "./files/core.ts";
 import { createMemoryOwnership } from "./files/ownership.ts";
@@ -40,7 +40,9 @@ import { createConnectionLog } from "./observe/connection-log.ts";
 import type { Logger } from "./observe/logger.ts";
 import { createMetrics, createMetricsEndpoint } from "./observe/metrics.ts";
 import type { Metrics } from "./observe/metrics.ts";
-import { createObserveInterceptor, createObservedGate } from "./observe/observe.ts";
+import { startMetricsServer } from "./observe/metrics-server.ts";
+import type { MetricsServer } from "./observe/metrics-server.ts";
+import { createObserveInterceptor, createObservedGate, createRejectionObserver } from "./observe/observe.ts";
 import { createRpcLogObserver } from "./observe/rpc-log.ts";
 import { createTracingObserver } from "./observe/tracing.ts";
 import { createFallback } from "./surfaces/fallback.ts";
@@ -74,6 +76,8 @@ export interface GatewayOptions {
   readonly limits?: LimitSettings | undefined;
   /** Connection deadlines and caps; undefined: the defaults. */
   readonly connections?: ConnectionLimits | undefined;
+  /** Serves GET /metrics there and not on the service port (METRICS_PORT); undefined: on the service port. */
+  readonly metricsListen?: MetricsListen | undefined;
   /** Set to serve FileService (Gemini's Files API; Vertex AI has none). File owners live in the limits' Redis. */
   readonly files?: GatewayFiles | undefined;
   /** The response cache's bounds (its entries live in the limits' Redis when set); undefined: no cache. */
@@ -100,6 +104,8 @@ export interface Gateway {
   readonly health: HealthStatus;
   /** Served at GET /metrics. */
   readonly metrics: Metrics;
+  /** Where GET /metrics listens once started, when it has a port of its own. */
+  readonly metricsAddress: AddressInfo | undefined;
 }
 
 // After the grace period, how long ended RPCs get to write their Unavailable before sockets close.
@@ -141,6 +147,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   let fallback = probes;
   const handler = createNodeAdapter({
     logger,
+    onRejected: createRejectionObserver({ observers }),
     requestBytes: createRequestBytes({ maxBytes: options.requestBytesInFlightMax ?? defaultRequestBytesInFlightMax }),
     routes: (router) => {
       registerGenerativeServices(router, createGenerativeService({ core, cache: options.cache }));
@@ -151,7 +158,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       fallback = createFallback({
         handlers: router.handlers,
         maxRequestBytes: options.maxRequestBytes,
-        otherwise: (req, res) => (req.url?.split("?", 1)[0] === "/metrics" ? metricsEndpoint(req, res) : probes(req, res)),
+        otherwise: (req, res) =>
+          options.metricsListen === undefined && req.url?.split("?", 1)[0] === "/metrics" ? metricsEndpoint(req, res) : probes(req, res),
       });
     },
     fallback: (req, res) => fallback(req, res),
@@ -186,15 +194,22 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
   });
 
+  let metricsServer: MetricsServer | undefined;
+
   return {
     health,
     metrics,
+    get metricsAddress() {
+      return metricsServer?.address;
+    },
     async start(port, host) {
       await Promise.all([limitStore.ready(), cacheStore !== undefined && "ready" in cacheStore ? cacheStore.ready() : undefined]);
       await files?.ready().catch((error: unknown) => {
         throw new ConfigError(`FILES_SPOOL_DIR ${options.files?.settings.spoolDir}: ${error instanceof Error ? error.message : String(error)}`);
       });
-      return listener.listen(port, host);
+      const address = await listener.listen(port, host);
+      if (options.metricsListen !== undefined) metricsServer = await startMetricsServer({ endpoint: metricsEndpoint, ...options.metricsListen });
+      return address;
     },
     async stop(graceMs) {
       try {
@@ -209,7 +224,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       } finally {
         // After the listener: uploads still running were ended with it, and their spool files go here.
         await files?.close();
-        await Promise.all([limitStore.close(), cacheStore?.close()]);
+        // Last: Prometheus sees the drain to its end.
+        await Promise.all([limitStore.close(), cacheStore?.close(), metricsServer?.close()]);
       }
     },
   };

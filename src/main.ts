@@ -81,6 +81,7 @@ const gateway = createGateway({
   callers: config.callers,
   limits: config.limits,
   connections: config.connections,
+  metricsListen: config.metrics,
   files,
   cache: config.cache,
 });
@@ -90,16 +91,19 @@ if (config.callers === undefined) {
     "NO CALLER AUTHENTICATION: every caller is let in and only global limits apply. Set CALLERS_FILE to name your callers.",
   );
 }
-const address = await gateway.start(config.port, config.host).catch((error: NodeJS.ErrnoException) => {
+const address = await gateway.start(config.port, config.host).catch((error: NodeJS.ErrnoException & { port?: number }) => {
   if (error instanceof ConfigError) {
     process.stderr.write(`gemini-connect: bad setting: ${error.message}\n`);
     process.exit(2);
   }
   if (error.code !== "EADDRINUSE") throw error;
-  process.stderr.write(`gemini-connect: ${config.host}:${config.port} is already in use: stop what listens there, or set PORT to another port\n`);
+  const metricsPortTaken = config.metrics !== undefined && error.port === config.metrics.port && error.port !== config.port;
+  const [where, setting] = metricsPortTaken ? [`${config.metrics?.host}:${error.port}`, "METRICS_PORT"] : [`${config.host}:${config.port}`, "PORT"];
+  process.stderr.write(`gemini-connect: ${where} is already in use: stop what listens there, or set ${setting} to another port\n`);
   process.exit(2);
 });
-logger.info({ address: `${address.address}:${address.port}`, settings: describeConfig(config) }, "gemini-connect listening");
+const metricsAt = gateway.metricsAddress === undefined ? {} : { metrics: `${gateway.metricsAddress.address}:${gateway.metricsAddress.port}` };
+logger.info({ address: `${address.address}:${address.port}`, ...metricsAt, settings: describeConfig(config) }, "gemini-connect listening");
 tellPrimaryListening();
 
 let stopping = false;

@@ -184,12 +184,12 @@ describe("the callers file", () => {
   it("reads names, digests (one or a list) and limits", () => {
     const callers = parseCallers(
       file([
-        { name: "search", keySha256: digest, limits: { requestsPerMinute: 60, tokensPerMinute: 100000, concurrentStreams: 4 } },
+        { name: "search", keySha256: digest, limits: { requestsPerMinute: 60, tokensPerMinute: 100000, concurrentStreams: 4, startsPerSecond: 10 } },
         { name: "batch.jobs", keySha256: [sha256("old"), sha256("new").toUpperCase()] },
       ]),
     );
     expect(callers.map((c) => c.name)).toEqual(["search", "batch.jobs"]);
-    expect(callers[0]?.limits).toEqual({ requestsPerMinute: 60, tokensPerMinute: 100000, concurrentStreams: 4 });
+    expect(callers[0]?.limits).toEqual({ requestsPerMinute: 60, tokensPerMinute: 100000, concurrentStreams: 4, startsPerSecond: 10 });
     expect(callers[1]?.limits).toEqual({ requestsPerMinute: undefined, tokensPerMinute: undefined, concurrentStreams: undefined });
     expect(callers[1]?.keyDigests.map((d) => d.toString("hex"))).toEqual([sha256("old"), sha256("new")]);
   });
@@ -250,12 +250,13 @@ describe("settings", () => {
       LIMITS_REQUESTS_PER_MINUTE: "600",
       LIMITS_TOKENS_PER_MINUTE: "0",
       LIMITS_CONCURRENT_STREAMS: "50",
+      LIMITS_STARTS_PER_SECOND: "25",
       LIMITS_WINDOW_SECONDS: "10",
       REDIS_URL: "redis://:pw@10.0.0.5:6380/2",
       REDIS_TIMEOUT_MS: "250",
     });
     expect(config.limits).toEqual({
-      global: { requestsPerMinute: 600, tokensPerMinute: undefined, concurrentStreams: 50 },
+      global: { requestsPerMinute: 600, tokensPerMinute: undefined, concurrentStreams: 50, startsPerSecond: 25 },
       windowSeconds: 10,
       redis: { url: "redis://:pw@10.0.0.5:6380/2", timeoutMs: 250 },
     });
@@ -296,6 +297,8 @@ describe("start-up", () => {
         PATH: process.env["PATH"] ?? "",
         HOST: "127.0.0.1",
         PORT: "0",
+        // Production's metrics port is 9090: a free one instead, as other tests run alongside.
+        METRICS_PORT: "0",
         GEMINI_API_KEY: "upstream-key-unused",
         GEMINI_BASE_URL: "http://127.0.0.1:9",
         ...env,

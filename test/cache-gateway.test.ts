@@ -85,7 +85,7 @@ describe("response cache through the gateway", () => {
   beforeAll(async () => {
     harness = await startHarness({
       callers: [...[cached, other, sharedA, sharedB, plain, thrifty].map((c) => c.caller), { ...narrow.caller, models: ["gemini-2.0-*"] }],
-      limits: { global: { requestsPerMinute: undefined, tokensPerMinute: undefined, concurrentStreams: undefined }, windowSeconds: 60, redis: undefined },
+      limits: { global: { requestsPerMinute: undefined, tokensPerMinute: undefined, concurrentStreams: undefined, startsPerSecond: undefined }, windowSeconds: 60, redis: undefined },
       cache: roomy,
       tracer,
     });

@@ -89,7 +89,8 @@ function milliseconds(duration: string): number {
 async function startGateway(env: Record<string, string>) {
   const [, ...args] = dockerfile.cmd;
   const child = spawn(process.execPath, args, {
-    env: { PATH: process.env["PATH"] ?? "", ...env, GEMINI_BACKEND: "emulator", HOST: "127.0.0.1", PORT: "0" },
+    // METRICS_PORT: a free port rather than production's 9090, which another test may hold.
+    env: { PATH: process.env["PATH"] ?? "", ...env, GEMINI_BACKEND: "emulator", HOST: "127.0.0.1", PORT: "0", METRICS_PORT: "0" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";
@@ -115,6 +116,15 @@ async function startGateway(env: Record<string, string>) {
 }
 
 /** The settings the gateway takes from an environment, through the loader src/main.ts uses. */
+/** Where the image (NODE_ENV=production) serves GET /metrics, as the gateway's settings say. */
+async function productionMetricsPort(): Promise<number> {
+  const settings = (await loadSettings({ ...Object.fromEntries(dockerfile.env), GEMINI_API_KEY: "k", AUTH_ALLOW_OPEN: "true" })) as {
+    metrics?: { port: number };
+  };
+  if (settings.metrics === undefined) throw new Error("the image does not serve /metrics on a port of its own");
+  return settings.metrics.port;
+}
+
 async function loadSettings(env: Record<string, string>): Promise<{ port: number }> {
   const main = readFileSync("src/main.ts", "utf8");
   const from = /import\s*\{[^}]*\bloadConfig\b[^}]*\}\s*from\s*"([^"]+)"/.exec(main)?.[1];
@@ -131,7 +141,7 @@ describe("the Dockerfile", () => {
 
   it("listens on the gateway's default port, as a numeric non-root user, and drains within Docker's stop timeout", async () => {
     expect(dockerfile.env.get("PORT")).toBe(String((await loadSettings({})).port));
-    expect(dockerfile.expose).toEqual([dockerfile.env.get("PORT")]);
+    expect(dockerfile.expose).toEqual([dockerfile.env.get("PORT"), String(await productionMetricsPort())]);
     expect(dockerfile.user).toMatch(/^\d+(:\d+)?$/);
     expect(Number(dockerfile.user.split(":")[0])).toBeGreaterThan(0);
     expect(Number(dockerfile.env.get("SHUTDOWN_GRACE_MS")) + stopMarginMs).toBeLessThan(dockerStopTimeoutMs);
@@ -144,12 +154,20 @@ describe("deploy/kubernetes", () => {
     expect([...kustomization.resources].sort()).toEqual([...manifestFiles].sort());
   });
 
-  it("serves on the image's port, named grpc, as h2c through the Service", () => {
+  it("serves on the image's port, named grpc, as h2c through the Service, and metrics on the port Prometheus is told", async () => {
     const service = ofKind("Service");
-    expect(container.ports).toEqual([{ name: "grpc", containerPort: Number(dockerfile.env.get("PORT")) }]);
+    expect(container.ports).toEqual([
+      { name: "grpc", containerPort: Number(dockerfile.env.get("PORT")) },
+      { name: "metrics", containerPort: await productionMetricsPort() },
+    ]);
     expect(service.spec.ports).toEqual([{ name: "grpc", port: 8080, targetPort: "grpc", appProtocol: "kubernetes.io/h2c" }]);
     expect(pod.containers[0].readinessProbe.httpGet.port).toBe("grpc");
     expect(pod.containers[0].livenessProbe.httpGet.port).toBe("grpc");
+    expect(deployment.spec.template.metadata.annotations).toEqual({
+      "prometheus.io/scrape": "true",
+      "prometheus.io/port": String(await productionMetricsPort()),
+      "prometheus.io/path": "/metrics",
+    });
   });
 
   it("points the Service, the autoscaler and the disruption budget at the Deployment's pods", () => {

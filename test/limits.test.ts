@@ -68,10 +68,11 @@ describe("per-caller limits", () => {
   const tokens = testCaller("tokens", { tokensPerMinute: 10 });
   const unaryTokens = testCaller("unary-tokens", { tokensPerMinute: 20 });
   const oneStream = testCaller("one-stream", { concurrentStreams: 1 });
+  const twoStarts = testCaller("two-starts", { startsPerSecond: 2 });
   let harness: Harness;
   beforeAll(async () => {
     harness = await startHarness({
-      callers: [twoPerMinute, neighbour, tokens, unaryTokens, oneStream].map((c) => c.caller),
+      callers: [twoPerMinute, neighbour, tokens, unaryTokens, oneStream, twoStarts].map((c) => c.caller),
       limits: limits(),
     });
   });
@@ -133,6 +134,20 @@ describe("per-caller limits", () => {
     const error = await unary(client, unaryTokens.options());
     expect(error?.code).toBe(Code.ResourceExhausted);
     expect(rpcLogs(harness).at(-1)).toMatchObject({ limit: "caller.tokens", caller: "unary-tokens" });
+  });
+
+  it("refuses a caller over its starts per second before Gemini, and lets it in again the next second", async () => {
+    const client = harness.client("grpc");
+    const before = harness.emulator.requests.length;
+    const outcomes = await Promise.all([1, 2, 3].map(() => stream(client, twoStarts.options())));
+    const refused = outcomes.filter((outcome) => outcome.error !== undefined);
+    expect(refused).toHaveLength(1);
+    expect(refused[0]?.error?.code).toBe(Code.ResourceExhausted);
+    expect(refused[0]?.error?.rawMessage).toMatch(/^caller two-starts is over its limit of 2 starts per 1 s; retry in [01]\.\d s$/);
+    expect(harness.emulator.requests.length).toBe(before + 2);
+    expect(rpcLogs(harness).find((line) => line["limit"] === "caller.starts")).toMatchObject({ code: "ResourceExhausted", caller: "two-starts", attempts: 0 });
+    await sleep(retryDelayMs(refused[0]?.error));
+    expect((await stream(client, twoStarts.options())).error).toBeUndefined();
   });
 
   it("limits the RPCs a caller has open at once, and gives the slot back when the caller leaves", async () => {

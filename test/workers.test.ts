@@ -13,6 +13,7 @@ import { GenerateContentRequestSchema, GenerativeService } from "../gen/ts/gemin
 
 interface LogLine {
   msg?: string;
+  metrics?: string;
   pid?: number;
   address?: string;
   method?: string;
@@ -98,6 +99,20 @@ describe("WORKERS=2", () => {
     expect(code).toBe(0);
     const stopped = lines().filter((line) => line.msg === "stopped").map((line) => line.pid);
     expect(stopped).toEqual(expect.arrayContaining([...workerPids, child.pid]));
+  }, 60_000);
+
+  it("with METRICS_PORT, serves the sum over both workers there, and no /metrics on the service port", async () => {
+    const { lines, port } = await startWorkers({ METRICS_PORT: "0" });
+    const listening = lines().filter((line) => line.msg === "gemini-connect listening");
+    expect(listening[0]?.metrics).toBe(listening[1]?.metrics);
+    const metricsPort = Number(listening[0]?.metrics?.split(":").at(-1));
+    for (let i = 0; i < 4; i++) expect((await generate(port)).status).toBe(200);
+    for (let i = 0; i < 2; i++) {
+      expect(await get(metricsPort, "/metrics")).toContain(
+        'grpc_server_handled_total{grpc_type="unary",grpc_service="geminiconnect.v1.GenerativeService",grpc_method="GenerateContent",grpc_code="OK"} 4',
+      );
+    }
+    expect(await get(port, "/metrics")).not.toContain("grpc_server_handled_total");
   }, 60_000);
 
   it("on SIGTERM, lets the streams in flight on both workers finish before it exits 0", async () => {

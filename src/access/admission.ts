@@ -1,5 +1,6 @@
 // Whether an RPC may start under its caller's and the global limits: requests per window, tokens
-// per window (charged after the fact from Gemini's final usage), and RPCs open at once. A refusal
+// per window (charged after the fact from Gemini's final usage), RPCs open at once, and RPCs
+// started per second (each a request to Gemini, however soon it is cancelled). A refusal
 // is ResourceExhausted with RetryInfo saying when to come back, and QuotaFailure naming the limit.
 
 import { create } from "@bufbuild/protobuf";
@@ -9,7 +10,7 @@ import type { Caller, Limits } from "../config/callers-file.ts";
 import type { LimitDecision } from "../observe/rpc-record.ts";
 import type { Counter, CounterAnswer, LimitStore, StoreName } from "./limit-store.ts";
 
-type Kind = "requests" | "tokens" | "streams";
+type Kind = "requests" | "tokens" | "streams" | "starts";
 
 interface Meter extends Counter {
   /** "caller.requests", "global.tokens", ...: in log lines, metrics and QuotaFailure. */
@@ -71,9 +72,9 @@ export function createAdmission(options: AdmissionOptions): Admission {
     if (limit === undefined) return undefined;
     // Slots in Redis expire after a lease, so a crashed replica's RPCs cannot hold them for good;
     // in memory they live exactly as long as this process.
-    const seconds = kind === "streams" ? leaseSeconds : windowSeconds;
+    const seconds = kind === "streams" ? leaseSeconds : kind === "starts" ? 1 : windowSeconds;
     return {
-      ...store.counter(`gemini-connect:${kind}`, limit, seconds, kind === "streams" ? 0 : windowSeconds),
+      ...store.counter(`gemini-connect:${kind}`, limit, seconds, kind === "streams" ? 0 : kind === "starts" ? 1 : windowSeconds),
       label: `${scope}.${kind}`,
       who: scope === "caller" ? `caller ${name}` : "the gateway as a whole",
       kind,
@@ -85,6 +86,7 @@ export function createAdmission(options: AdmissionOptions): Admission {
     requests: meter("requests", scope, name, limits.requestsPerMinute),
     tokens: meter("tokens", scope, name, limits.tokensPerMinute),
     streams: meter("streams", scope, name, limits.concurrentStreams),
+    starts: meter("starts", scope, name, limits.startsPerSecond),
   });
   const global = scopeOf("global", "", options.global);
   const callerScopes = new Map(options.callers.map((caller) => [caller.name, scopeOf("caller", caller.name, caller.limits)]));
@@ -107,7 +109,7 @@ export function createAdmission(options: AdmissionOptions): Admission {
     async admit(caller, generates) {
       const scopes = [caller === undefined ? undefined : callerScopes.get(caller.name), global].filter((scope) => scope !== undefined);
       const tokenMeters = generates ? scopes.map((scope) => scope.tokens).filter((m) => m !== undefined) : [];
-      const takeMeters = scopes.flatMap((scope) => [scope.requests, scope.streams]).filter((m) => m !== undefined);
+      const takeMeters = scopes.flatMap((scope) => [scope.requests, scope.streams, scope.starts]).filter((m) => m !== undefined);
       if (tokenMeters.length === 0 && takeMeters.length === 0) return undefined;
       const used = new Set<StoreName>();
       const decision = (limit: string): LimitDecision => ({ limit, store: !store.shared ? undefined : used.has("memory") ? "memory" : "redis" });
@@ -166,8 +168,9 @@ function refusalOf(refusals: readonly Answer[], windowSeconds: number): { label:
   const worst = delays.indexOf(Math.max(...delays));
   const { meter } = refusals[worst] as Answer;
   const delayMs = delays[worst] as number;
+  const seconds = meter.kind === "starts" ? 1 : windowSeconds;
   const what =
-    meter.kind === "streams" ? `has ${meter.limit} RPCs open, its limit` : `is over its limit of ${meter.limit} ${meter.kind} per ${windowSeconds} s`;
+    meter.kind === "streams" ? `has ${meter.limit} RPCs open, its limit` : `is over its limit of ${meter.limit} ${meter.kind} per ${seconds} s`;
   const error = new ConnectError(`${meter.who} ${what}; retry in ${(delayMs / 1000).toFixed(1)} s`, Code.ResourceExhausted, undefined, [
     {
       desc: RetryInfoSchema,

@@ -44,17 +44,11 @@ export function createLimitsInterceptor(options: LimitsInterceptorOptions): Inte
     if (admitted.refusal !== undefined) throw admitted.refusal;
     const { ticket } = admitted;
 
-    // Settled once, whichever comes first: the RPC's end, or the caller leaving (a stream the
-    // server never reads to its end would otherwise keep its slot).
-    let settled: Promise<void> | undefined;
-    const settle = () => (settled ??= ticket.settle(tokensUsed(req.contextValues.get(callReportKey))));
-    const onAbort = () => void settle();
-    req.signal.addEventListener("abort", onAbort, { once: true });
+    // At the RPC's real end, not when its caller leaves: a cancelled call holds its slot until its
+    // request to Gemini has ended too (the handler returns once it has), or a flood of calls
+    // cancelled at once would start request after request upstream.
     // Awaited before the RPC ends, so a caller's next RPC already sees this one's tokens and slot.
-    const end = async () => {
-      req.signal.removeEventListener("abort", onAbort);
-      await settle();
-    };
+    const end = () => ticket.settle(tokensUsed(req.contextValues.get(callReportKey)));
 
     let res;
     try {

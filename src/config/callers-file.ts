@@ -11,10 +11,12 @@ export interface Limits {
   readonly requestsPerMinute: number | undefined;
   readonly tokensPerMinute: number | undefined;
   readonly concurrentStreams: number | undefined;
+  /** RPCs started per second, each a request to Gemini: bounds a flood of calls cancelled as soon as sent. */
+  readonly startsPerSecond: number | undefined;
 }
 
 /** No limit of any kind. */
-export const noLimits: Limits = { requestsPerMinute: undefined, tokensPerMinute: undefined, concurrentStreams: undefined };
+export const noLimits: Limits = { requestsPerMinute: undefined, tokensPerMinute: undefined, concurrentStreams: undefined, startsPerSecond: undefined };
 
 /** A caller's response cache (docs/caching.md): on for its generate requests. */
 export interface CallerCache {
@@ -47,7 +49,7 @@ const namePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const digestPattern = /^[0-9a-fA-F]{64}$/;
 const callerFields = new Set(["name", "keySha256", "limits", "models", "cache"]);
 const modelPatternPattern = /^[A-Za-z0-9*][A-Za-z0-9._*/-]{0,127}$/;
-const limitFields = new Set(["requestsPerMinute", "tokensPerMinute", "concurrentStreams"]);
+const limitFields = new Set(["requestsPerMinute", "tokensPerMinute", "concurrentStreams", "startsPerSecond"]);
 const cacheFields = new Set(["ttlSeconds", "namespace"]);
 // 30 days: longer is more likely a unit mistake (milliseconds) than a wish.
 const maxCacheTtlSeconds = 2_592_000;
@@ -175,6 +177,7 @@ function parseLimits(value: unknown, at: string): Limits {
     requestsPerMinute: positiveInteger(value["requestsPerMinute"], `${at}.requestsPerMinute`),
     tokensPerMinute: positiveInteger(value["tokensPerMinute"], `${at}.tokensPerMinute`),
     concurrentStreams: positiveInteger(value["concurrentStreams"], `${at}.concurrentStreams`),
+    startsPerSecond: positiveInteger(value["startsPerSecond"], `${at}.startsPerSecond`),
   };
 }
 

@@ -50,6 +50,12 @@ export interface FilesSettings {
   readonly spoolMaxBytes: number;
 }
 
+/** Where GET /metrics is served apart from the service port (METRICS_PORT, METRICS_HOST). */
+export interface MetricsListen {
+  readonly port: number;
+  readonly host: string;
+}
+
 /** Deadlines for each stage of a client connection, and caps on how many may be open. */
 export interface ConnectionLimits {
   /** Until the protocol can be told (the HTTP/2 preface, or any other first bytes). */
@@ -118,6 +124,8 @@ export interface Config {
   readonly workers: number;
   /** Deadlines and caps of client connections. */
   readonly connections: ConnectionLimits;
+  /** Set to serve GET /metrics on a port of its own, and not on the service port; the default in production. */
+  readonly metrics: MetricsListen | undefined;
   /** Set when OTEL_EXPORTER_OTLP_ENDPOINT is: traces on, under this service name. */
   readonly tracingServiceName: string | undefined;
   /** Pause between chunks of the in-process emulator, so a demo stream is visibly a stream. */
@@ -190,10 +198,12 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError(`CACHE_MAX_ENTRY_BYTES (${cacheMaxEntryBytes}) must not be more than CACHE_MAX_BYTES (${cacheMaxBytes})`);
   }
   const redisTimeoutMs = integer(env, "REDIS_TIMEOUT_MS", 1, 60_000) ?? 500;
+  const host = text(env, "HOST") ?? "0.0.0.0";
+  const port = integer(env, "PORT", 0, 65535) ?? 8080;
 
   return {
-    host: text(env, "HOST") ?? "0.0.0.0",
-    port: integer(env, "PORT", 0, 65535) ?? 8080,
+    host,
+    port,
     backend,
     apiKey: backend === "emulator" ? undefined : apiKey,
     baseUrl: backend === "emulator" ? undefined : httpUrl(env, "GEMINI_BASE_URL"),
@@ -219,6 +229,7 @@ export function loadConfig(env: Env = process.env): Config {
     // worker by default then, so that a caller's next connection finds its files.
     workers: integer(env, "WORKERS", 1, 1024) ?? (redis === undefined ? 1 : availableParallelism()),
     connections: connectionLimits(env),
+    metrics: metricsListen(env, production, host, port),
     tracingServiceName:
       httpUrl(env, "OTEL_EXPORTER_OTLP_ENDPOINT") === undefined ? undefined : (text(env, "OTEL_SERVICE_NAME") ?? "gemini-connect"),
     emulatorChunkDelayMs: integer(env, "EMULATOR_CHUNK_DELAY_MS", 0, 60_000) ?? 0,
@@ -229,6 +240,7 @@ export function loadConfig(env: Env = process.env): Config {
         requestsPerMinute: limit(env, "LIMITS_REQUESTS_PER_MINUTE"),
         tokensPerMinute: limit(env, "LIMITS_TOKENS_PER_MINUTE"),
         concurrentStreams: limit(env, "LIMITS_CONCURRENT_STREAMS"),
+        startsPerSecond: limit(env, "LIMITS_STARTS_PER_SECOND"),
       },
       windowSeconds: integer(env, "LIMITS_WINDOW_SECONDS", 1, 3600) ?? 60,
       redis: redis === undefined ? undefined : { url: redis, timeoutMs: redisTimeoutMs },
@@ -241,6 +253,14 @@ export function loadConfig(env: Env = process.env): Config {
       maxTtlSeconds: integer(env, "CACHE_MAX_TTL_SECONDS", 1, 2_592_000) ?? 86_400,
     },
   };
+}
+
+/** METRICS_PORT (9090 in production, where per-caller metrics stay off the service port) and METRICS_HOST. */
+function metricsListen(env: Env, production: boolean, host: string, port: number): MetricsListen | undefined {
+  const metricsPort = integer(env, "METRICS_PORT", 0, 65535) ?? (production ? 9090 : undefined);
+  if (metricsPort === undefined) return undefined;
+  if (metricsPort !== 0 && metricsPort === port) throw new ConfigError(`METRICS_PORT (${metricsPort}) must differ from PORT`);
+  return { port: metricsPort, host: text(env, "METRICS_HOST") ?? host };
 }
 
 /** The settings as they may be logged: secrets reduced to whether they are set. */

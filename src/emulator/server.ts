@@ -32,6 +32,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const scripts: EmulatorScript[] = [];
   const requests: RecordedRequest[] = [];
   let openRequests = 0;
+  let arrivals = 0;
   let chunksSent = 0;
   let responseCount = 0;
   let whenIdle: (() => void) | undefined;
@@ -42,6 +43,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   });
 
   const server = createServer((req, res) => {
+    arrivals++;
     openRequests++;
     const closed = new AbortController();
     res.once("close", () => {
@@ -133,6 +135,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     files,
     get openRequests() {
       return openRequests;
+    },
+    get arrivals() {
+      return arrivals;
     },
     get chunksSent() {
       return chunksSent;

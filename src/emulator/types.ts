@@ -77,6 +77,8 @@ export interface Emulator {
   readonly requests: RecordedRequest[];
   /** Requests whose response has not closed yet (finished, failed or abandoned by the client). */
   readonly openRequests: number;
+  /** HTTP requests that reached the emulator, however they ended (one the client aborted while sending too). */
+  readonly arrivals: number;
   /** Chunk events written to streams so far (scripted and echo chunks; not error or malformed events). */
   readonly chunksSent: number;
   /** The Files API's counters, and ways to end a file's processing now. */

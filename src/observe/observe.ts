@@ -17,6 +17,9 @@ export type Protocol = "grpc" | "grpc-web" | "connect" | "rest";
 /** Set by an ingress that calls the RPC in process (the Gemini REST one): how the call really came in. */
 export const protocolKey = createContextKey<Protocol | undefined>(undefined, { description: "the protocol the caller used" });
 
+/** Set once the observers were told of the RPC (by the interceptor or the observed gate): it is not told twice. */
+export const observedKey = createContextKey<boolean>(false, { description: "the observers were told of this RPC" });
+
 /** The kind of RPC, as go-grpc-prometheus labels it. */
 export type RpcType = "unary" | "server_stream" | "client_stream" | "bidi_stream";
 
@@ -72,7 +75,10 @@ const noCall: Readonly<CallReport> = Object.freeze(newCallReport());
 export function createObserveInterceptor(options: ObserveInterceptorOptions): Interceptor {
   const { observers } = options;
   return (next) => async (req) => {
+    // Already told of as rejected (its caller left as it came in): not told twice.
+    if (req.contextValues.get(observedKey)) return next(req);
     const started = performance.now();
+    req.contextValues.set(observedKey, true);
     const rpc = rpcStartOf(req.method, req.header, req.contextValues);
     for (const observer of observers) {
       const headers = observer.started?.(rpc);
@@ -101,7 +107,8 @@ export function createObserveInterceptor(options: ObserveInterceptorOptions): In
     try {
       res = await next(req);
     } catch (error) {
-      const connectError = ConnectError.from(error);
+      // A streamed request is parsed inside the handler: its bad message is the caller's mistake here too.
+      const connectError = ConnectError.from(asCallersMistake(error));
       connectError.metadata.set("x-request-id", rpc.requestId);
       end(connectError);
       throw connectError;
@@ -149,36 +156,69 @@ export interface ObservedGateOptions {
   readonly observers: readonly RpcObserver[];
 }
 
+/** An RPC answered with an error before the interceptors ran: refused by a gate, or while its request was read. */
+export interface Rejection {
+  readonly method: DescMethod;
+  readonly header: Headers;
+  readonly values: ContextValues;
+  readonly error: ConnectError;
+  readonly durationMs: number;
+}
+
+/** Tells `observers` of a rejected RPC as one that started and ended at once: its log line and metrics. */
+export function createRejectionObserver(options: { readonly observers: readonly RpcObserver[] }): (rejection: Rejection) => void {
+  const { observers } = options;
+  return ({ method, header, values, error, durationMs }) => {
+    values.set(observedKey, true);
+    const rpc = rpcStartOf(method, header, values);
+    error.metadata.set("x-request-id", rpc.requestId);
+    for (const observer of observers) observer.started?.(rpc);
+    const end: RpcEnd = {
+      error,
+      durationMs,
+      messages: 0,
+      firstMessageMs: undefined,
+      longestGapMs: undefined,
+      caller: values.get(callerKey)?.name,
+      limits: values.get(limitDecisionKey),
+      call: noCall,
+      upload: undefined,
+    };
+    for (const observer of observers) observer.ended(rpc, end);
+  };
+}
+
 /**
  * The gate, with its refusals told to `observers` as RPCs that started and ended at once: a call
  * refused before its body is read never reaches the interceptors, and still gets its log line and metrics.
  */
 export function createObservedGate(options: ObservedGateOptions): RequestGate {
-  const { gate, observers } = options;
+  const { gate } = options;
+  const rejected = createRejectionObserver(options);
   return async (ctx) => {
     const started = performance.now();
     try {
       await gate(ctx);
     } catch (error) {
-      const rpc = rpcStartOf(ctx.method, ctx.requestHeader, ctx.values);
       const refusal = ConnectError.from(error);
-      refusal.metadata.set("x-request-id", rpc.requestId);
-      for (const observer of observers) observer.started?.(rpc);
-      const end: RpcEnd = {
-        error: refusal,
-        durationMs: performance.now() - started,
-        messages: 0,
-        firstMessageMs: undefined,
-        longestGapMs: undefined,
-        caller: ctx.values.get(callerKey)?.name,
-        limits: ctx.values.get(limitDecisionKey),
-        call: noCall,
-        upload: undefined,
-      };
-      for (const observer of observers) observer.ended(rpc, end);
+      rejected({ method: ctx.method, header: ctx.requestHeader, values: ctx.values, error: refusal, durationMs: performance.now() - started });
       throw refusal;
     }
   };
+}
+
+/**
+ * connect answers a protobuf message it cannot parse (bad wire type, invalid UTF-8, cut short) with
+ * Internal "parse binary: ...", though the bytes are the caller's. This makes it InvalidArgument.
+ * In place: connect serializes the very error object it threw, after aborting the call with it, and
+ * that abort is the one place we see it before it goes out.
+ */
+export function asCallersMistake(error: unknown): unknown {
+  if (error instanceof ConnectError && error.code === Code.Internal && error.rawMessage.startsWith("parse binary:")) {
+    const corrected = new ConnectError(error.rawMessage, Code.InvalidArgument);
+    Object.assign(error, { code: corrected.code, message: corrected.message });
+  }
+  return error;
 }
 
 // How Node and connect-node report a caller that went away: its HTTP/2 stream reset (by a client

@@ -20,6 +20,7 @@ export interface GatewayProcess {
   stop(): Promise<void>;
 }
 
+/** Starts `node src/main.ts` on a free port of 127.0.0.1 with `env`; resolves once it listens. */
 export async function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
   const child = spawn(process.execPath, ["src/main.ts"], {
     env: { PATH: process.env["PATH"] ?? "", HOST: "127.0.0.1", PORT: "0", ...env },

@@ -53,6 +53,8 @@ export interface HarnessOptions {
   readonly emulator?: EmulatorOptions;
   readonly callPolicy?: Partial<CallPolicy>;
   readonly maxRequestBytes?: number;
+  /** REQUEST_BYTES_IN_FLIGHT_MAX; undefined: the default. */
+  readonly requestBytesInFlightMax?: number;
   readonly tracer?: Tracer;
   /** Callers file contents (undefined: open) and limits, as CALLERS_FILE and LIMITS_* would give. */
   readonly callers?: readonly Caller[];
@@ -85,6 +87,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     logger,
     callPolicy: { ...testCallPolicy, ...options.callPolicy },
     maxRequestBytes: options.maxRequestBytes ?? 20 * 1024 * 1024,
+    requestBytesInFlightMax: options.requestBytesInFlightMax,
     tracer: options.tracer,
     callers: options.callers,
     limits: options.limits,
