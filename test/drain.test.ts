@@ -35,16 +35,30 @@ function startGateway() {
     },
     stdio: ["ignore", "pipe", "inherit"],
   });
+  let output = "";
+  let onOutput = () => {};
+  child.stdout.on("data", (data: Buffer) => {
+    output += data.toString();
+    onOutput();
+  });
   const port = new Promise<number>((resolve, reject) => {
-    let output = "";
-    child.stdout.on("data", (data: Buffer) => {
-      output += data.toString();
+    onOutput = () => {
       const match = /"msg":"gemini-connect listening"/.test(output) ? /"address":"[^"]*:(\d+)"/.exec(output) : null;
       if (match?.[1] !== undefined) resolve(Number(match[1]));
-    });
+    };
     child.on("exit", () => reject(new Error(`gateway exited before listening:\n${output}`)));
   });
-  return { child, port };
+  /** Resolves once the process has logged "draining": its listener is closed by then (same tick). */
+  const draining = port.then(
+    () =>
+      new Promise<void>((resolve) => {
+        onOutput = () => {
+          if (output.includes('"msg":"draining"')) resolve();
+        };
+        onOutput();
+      }),
+  );
+  return { child, port, draining };
 }
 
 type Outcome = { kind: "completed"; text: string } | { kind: "failed"; code: Code; received: number } | { kind: "truncated" };
@@ -98,7 +112,7 @@ describe("SIGTERM with 100 streams in flight", () => {
   });
 
   it("takes no new connection once draining", async () => {
-    const { child, port } = startGateway();
+    const { child, port, draining } = startGateway();
     const baseUrl = `http://127.0.0.1:${await port}`;
     const request = create(GenerateContentRequestSchema, {
       model: "models/gemini-2.5-flash",
@@ -108,7 +122,7 @@ describe("SIGTERM with 100 streams in flight", () => {
     const inFlight = createClient(GenerativeService, createGrpcTransport({ baseUrl })).streamGenerateContent(request)[Symbol.asyncIterator]();
     await inFlight.next();
     child.kill("SIGTERM");
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await draining;
     const late = await createClient(GenerativeService, createGrpcTransport({ baseUrl }))
       .countTokens({ model: "models/m", contents: request.contents })
       .catch((e: unknown) => ConnectError.from(e));

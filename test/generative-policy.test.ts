@@ -89,7 +89,12 @@ describe("stream retries", () => {
     const cancel = new AbortController();
     const context = rpc(cancel.signal);
     const upstream = fakeUpstream({ reject: unavailable() });
-    const core = createGenerativeCore({ router: createSingleRouter(upstream), upstreamKeys: [], policy: { ...policy, totalTimeoutMs: 600_000, retry: { ...policy.retry, initialBackoffMs: 60_000, maxBackoffMs: 60_000 } } });
+    // The total timeout outlasts any backoff drawn (full jitter, up to 60 s), so the call always waits.
+    const core = createGenerativeCore({
+      router: createSingleRouter(upstream),
+      upstreamKeys: [],
+      policy: { ...policy, totalTimeoutMs: 600_000, retry: { ...policy.retry, initialBackoffMs: 60_000, maxBackoffMs: 60_000 } },
+    });
     const reading = core.stream(request, context).next();
     await expect.poll(() => upstream.calls.length).toBe(1);
     cancel.abort(new ConnectError("caller went away", Code.Canceled));
