@@ -3,53 +3,32 @@
 
 import { create } from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GenerateContentRequestSchema } from "../gen/ts/geminiconnect/v1/generative_service_pb.ts";
 import type { GenerateContentResponse } from "../gen/ts/geminiconnect/v1/generative_service_pb.ts";
-import { startEmulator } from "../src/emulator/server.ts";
 import type { Emulator } from "../src/emulator/server.ts";
 import { testCaller } from "./support/callers.ts";
-import { eventually, upstreamKey } from "./support/harness.ts";
-import { startRedis } from "./support/redis.ts";
+import { eventually } from "./support/harness.ts";
 import type { RedisServer } from "./support/redis.ts";
-import { startReplica, stopReplica } from "./support/replica.ts";
-import type { Replica } from "./support/replica.ts";
+import { startReplicaPair } from "./support/replica.ts";
+import type { Replica, ReplicaPair } from "./support/replica.ts";
 
 const cached = testCaller("cached", {}, { ttlSeconds: 600 });
 const downMessage = "REDIS UNREACHABLE: the response cache is skipped (every request is a miss) until it is back";
 
 let redis: RedisServer;
 let emulator: Emulator;
-let dir: string;
+let pair: ReplicaPair | undefined;
 let a: Replica;
 let b: Replica;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  emulator = await startEmulator({ apiKey: upstreamKey });
-  dir = mkdtempSync(join(tmpdir(), "gemini-connect-cache-"));
-  const callersFile = join(dir, "callers.json");
-  writeFileSync(callersFile, JSON.stringify({ callers: [cached.entry] }));
-  const env = {
-    GEMINI_BACKEND: "gemini",
-    GEMINI_API_KEY: upstreamKey,
-    GEMINI_BASE_URL: emulator.url,
-    CALLERS_FILE: callersFile,
-    REDIS_URL: redis.url,
-    REDIS_TIMEOUT_MS: "200",
-    RETRY_MAX_ATTEMPTS: "1",
-  };
-  [a, b] = await Promise.all([startReplica(env), startReplica(env)]);
+  pair = await startReplicaPair([cached]);
+  ({ redis, emulator, a, b } = pair);
 });
 
 afterAll(async () => {
-  await Promise.all([stopReplica(a), stopReplica(b)]);
-  await redis?.close();
-  await emulator?.close();
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  await pair?.close();
 });
 
 let prompts = 0;

@@ -5,21 +5,15 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { CallOptions } from "@connectrpc/connect";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GenerateContentRequestSchema } from "../gen/ts/geminiconnect/v1/generative_service_pb.ts";
 import { QuotaFailureSchema, RetryInfoSchema } from "../gen/ts/google/rpc/error_details_pb.ts";
-import { startEmulator } from "../src/emulator/server.ts";
 import type { Emulator } from "../src/emulator/server.ts";
 import { testCaller } from "./support/callers.ts";
 import type { TestCaller } from "./support/callers.ts";
-import { upstreamKey } from "./support/harness.ts";
-import { startRedis } from "./support/redis.ts";
-import { startReplica, stopReplica } from "./support/replica.ts";
-import type { Replica } from "./support/replica.ts";
+import { startReplicaPair } from "./support/replica.ts";
+import type { Replica, ReplicaPair } from "./support/replica.ts";
 import type { RedisServer } from "./support/redis.ts";
 
 const prompt = "one two three four five six";
@@ -36,33 +30,17 @@ const local = testCaller("local", { requestsPerMinute: 2 });
 
 let redis: RedisServer;
 let emulator: Emulator;
-let dir: string;
+let pair: ReplicaPair | undefined;
 let a: Replica;
 let b: Replica;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  emulator = await startEmulator({ apiKey: upstreamKey });
-  dir = mkdtempSync(join(tmpdir(), "gemini-connect-redis-"));
-  const callersFile = join(dir, "callers.json");
-  writeFileSync(callersFile, JSON.stringify({ callers: [shared, tokens, streams, frozen, local].map((c) => c.entry) }));
-  const env = {
-    GEMINI_BACKEND: "gemini",
-    GEMINI_API_KEY: upstreamKey,
-    GEMINI_BASE_URL: emulator.url,
-    CALLERS_FILE: callersFile,
-    REDIS_URL: redis.url,
-    REDIS_TIMEOUT_MS: "200",
-    RETRY_MAX_ATTEMPTS: "1",
-  };
-  [a, b] = await Promise.all([startReplica(env), startReplica(env)]);
+  pair = await startReplicaPair([shared, tokens, streams, frozen, local]);
+  ({ redis, emulator, a, b } = pair);
 });
 
 afterAll(async () => {
-  await Promise.all([stopReplica(a), stopReplica(b)]);
-  await redis?.close();
-  await emulator?.close();
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  await pair?.close();
 });
 
 let requests = 0;

@@ -7,7 +7,6 @@ import { create } from "@bufbuild/protobuf";
 import { Code, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { createHash } from "node:crypto";
-import { Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { GenerateContentRequestSchema, GenerativeService } from "../gen/ts/geminiconnect/v1/generative_service_pb.ts";
 import { noLimits } from "../src/config/callers-file.ts";
@@ -16,10 +15,9 @@ import { parseRouting } from "../src/config/routing-file.ts";
 import { startEmulator } from "../src/emulator/server.ts";
 import type { Emulator, RpcError } from "../src/emulator/server.ts";
 import { createGateway } from "../src/gateway.ts";
-import { createLogger } from "../src/observe/logger.ts";
 import { createUpstreamClients } from "../src/routing/clients.ts";
 import { createPoolRouter } from "../src/routing/router.ts";
-import { readStream, testCallPolicy } from "./support/harness.ts";
+import { captureLogs, readStream, testCallPolicy } from "./support/harness.ts";
 
 interface Routed {
   readonly emulators: Record<string, Emulator>;
@@ -81,14 +79,7 @@ async function startRouted(
     }),
     env,
   );
-  const logs: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(line: Buffer, _encoding, done) {
-      logs.push(JSON.parse(line.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
-  const logger = createLogger({ level: "debug", destination: sink });
+  const { logger, logs } = captureLogs();
   let clock = 1_000_000;
   const router = createPoolRouter({
     table,

@@ -13,6 +13,7 @@ import type { GenerateContentRequest, GenerateContentResponse } from "../../gen/
 import { startEmulator } from "../../src/emulator/server.ts";
 import type { Emulator, EmulatorOptions } from "../../src/emulator/server.ts";
 import { createLogger } from "../../src/observe/logger.ts";
+import type { Logger } from "../../src/observe/logger.ts";
 import { createGateway } from "../../src/gateway.ts";
 import type { Caller } from "../../src/config/callers-file.ts";
 import type { Gateway } from "../../src/gateway.ts";
@@ -69,9 +70,8 @@ export interface HarnessOptions {
 
 const gib = 1024 ** 3;
 
-export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const emulatorOptions = options.emulator ?? {};
-  const emulator = await startEmulator({ apiKey: upstreamKey, ...emulatorOptions });
+/** A debug-level logger whose lines are kept, parsed, in `logs`. */
+export function captureLogs(): { logger: Logger; logs: Record<string, unknown>[] } {
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(line: Buffer, _encoding, done) {
@@ -79,7 +79,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       done();
     },
   });
-  const logger = createLogger({ level: "debug", destination: sink });
+  return { logger: createLogger({ level: "debug", destination: sink }), logs };
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const emulatorOptions = options.emulator ?? {};
+  const emulator = await startEmulator({ apiKey: upstreamKey, ...emulatorOptions });
+  const { logger, logs } = captureLogs();
   const upstream = createGenaiUpstream({ backend: "gemini", apiKey: upstreamKey, baseUrl: emulator.url });
   const gateway = createGateway({
     upstream,
